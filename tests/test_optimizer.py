@@ -100,7 +100,10 @@ def test_all_failures_do_not_crash() -> None:
 def test_tell_rejects_non_scalar(bad) -> None:
     opt = make()
     with pytest.raises(TypeError, match="real scalar"):
-        opt.tell([0.5, 0.5], [bad] if isinstance(bad, list) else bad)
+        opt.tell([[0.5, 0.5]], [bad])
+    with pytest.raises(TypeError, match="real scalar"):
+        opt.tell([0.5, 0.5], "a")
+    assert opt.Xi == []
 
 
 def test_tell_rejects_point_outside_space() -> None:
