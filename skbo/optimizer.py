@@ -36,6 +36,18 @@ from skbo.utils.threads import limit_threads
 __all__ = ["OptimizeResult", "Optimizer"]
 
 _INITIAL_GENERATORS = ("sobol", "random")
+_BATCH_EQUIVALENT = {
+    "EI": "qEI",
+    "LogEI": "qLogEI",
+    "UCB": "qUCB",
+    "PI": "qPI",
+    "LogPI": "qPI",
+    "ExpectedImprovement": "qEI",
+    "LogExpectedImprovement": "qLogEI",
+    "UpperConfidenceBound": "qUCB",
+    "ProbabilityOfImprovement": "qPI",
+    "LogProbabilityOfImprovement": "qPI",
+}
 
 
 class OptimizeResult(_ScipyOptimizeResult):  # type: ignore[misc]
@@ -330,10 +342,15 @@ class Optimizer:
     ) -> Any:
         best_f = Y.max()
         if isinstance(self.acquisition, str):
+            name = self.acquisition
+            if X_pending is not None:
+                # Analytic functions cannot condition on pending points: use the
+                # Monte-Carlo version of the same criterion for batches.
+                name = _BATCH_EQUIVALENT.get(name, name)
             from skbo.acquisition import get_acquisition_function
 
             return get_acquisition_function(
-                self.acquisition,
+                name,
                 model,
                 X_baseline=X,
                 best_f=best_f,

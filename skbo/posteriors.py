@@ -200,7 +200,7 @@ class GaussianPosterior(Posterior):
                 f"base_samples must have last dimension q={self.q}, "
                 f"got shape {tuple(base_samples.shape)}."
             )
-        S = base_samples.shape[0]
-        z = base_samples.to(self._mean).reshape(S, *([1] * (self._mean.dim() - 1)), self.q)
-        # (S, *batch, q) = mean + L @ z
-        return self._mean.unsqueeze(0) + (self.scale_tril.unsqueeze(0) @ z.unsqueeze(-1)).squeeze(-1)
+        z = base_samples.to(self._mean)
+        # (*batch, S, q) = z @ L^T, one batched matmul (no per-sample copy of L),
+        # then samples first: (S, *batch, q).
+        return self._mean.unsqueeze(0) + (z @ self.scale_tril.mT).movedim(-2, 0)

@@ -1,0 +1,88 @@
+"""Acquisition functions on skbo's GP (skbo.models.SingleTaskGP)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from skbo.acquisition import (
+    LogExpectedImprovement,
+    get_acquisition_function,
+    qLogExpectedImprovement,
+    qLogNoisyExpectedImprovement,
+)
+from skbo.models.base import Model
+from skbo.sampling import SobolQMCNormalSampler
+
+gp_module = pytest.importorskip("skbo.models.gp")
+
+
+class DensePath(Model):
+    """Hides the GP's fast joint_posterior: the generic concatenation is used."""
+
+    def __init__(self, gp):
+        super().__init__()
+        self.gp = gp
+
+    def posterior(self, X, observation_noise=False):
+        return self.gp.posterior(X, observation_noise=observation_noise)
+
+
+@pytest.fixture(scope="module")
+def gp():
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(15, 2, generator=g, dtype=torch.float64)
+    Y = torch.sin(5 * X).sum(-1) + 0.05 * torch.randn(
+        15, generator=g, dtype=torch.float64
+    )
+    return gp_module.SingleTaskGP(X, Y).eval(), X, Y
+
+
+def test_qlognei_fast_joint_posterior_matches_the_dense_path(gp):
+    model, X, _ = gp
+    sampler = SobolQMCNormalSampler(128, seed=0)
+    fast = qLogNoisyExpectedImprovement(model, X, sampler=sampler)
+    dense = qLogNoisyExpectedImprovement(
+        DensePath(model), fast.X_baseline, sampler=sampler, prune_baseline=False
+    )
+    Xc = torch.rand(
+        16, 2, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64
+    )
+    torch.testing.assert_close(fast(Xc), dense(Xc), rtol=1e-6, atol=1e-8)
+
+
+def test_factory_default_on_the_gp_is_finite_and_differentiable(gp):
+    model, X, Y = gp
+    acqf = get_acquisition_function(
+        "qLogNEI", model, X_baseline=X, best_f=Y.max(), X_pending=X[:1] + 0.01, seed=0
+    )
+    Xc = torch.rand(10, 1, 2, dtype=torch.float64, requires_grad=True)
+    values = acqf(Xc)
+    values.sum().backward()
+    assert values.shape == (10,) and bool(torch.isfinite(values).all())
+    assert bool(torch.isfinite(Xc.grad).all()) and bool((Xc.grad != 0).any())
+
+
+def test_analytic_and_monte_carlo_logei_agree_on_the_gp(gp):
+    model, _, Y = gp
+    Xc = torch.rand(
+        40, 1, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64
+    )
+    exact = LogExpectedImprovement(model, Y.max())(Xc)
+    mc = qLogExpectedImprovement(
+        model, Y.max(), sampler=SobolQMCNormalSampler(4096, seed=0)
+    )(Xc)
+    keep = exact > exact.max() - 3  # where Monte-Carlo resolves the tail
+    assert int(keep.sum()) >= 5
+    torch.testing.assert_close(mc[keep], exact[keep], rtol=0, atol=1e-2)
+
+
+def test_gradcheck_on_the_gp(gp):
+    model, X, _ = gp
+    acqf = qLogNoisyExpectedImprovement(
+        model, X, sampler=SobolQMCNormalSampler(32, seed=0), tau_max=0.1, tau_relu=0.05
+    )
+    Xc = torch.rand(
+        2, 2, 2, generator=torch.Generator().manual_seed(3), dtype=torch.float64
+    )
+    assert torch.autograd.gradcheck(acqf, (Xc.requires_grad_(),))
