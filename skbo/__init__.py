@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _LAZY = {
+    "AllFitsFailedWarning": "skbo._search",
     "BayesSearchCV": "skbo._search",
     "Categorical": "skbo.space",
     "Integer": "skbo.space",
@@ -32,7 +33,7 @@ __all__ = [*sorted(_LAZY), "__version__"]
 
 if TYPE_CHECKING:
     from skbo._minimize import minimize
-    from skbo._search import BayesSearchCV
+    from skbo._search import AllFitsFailedWarning, BayesSearchCV
     from skbo.optimizer import OptimizeResult, Optimizer
     from skbo.space import Categorical, Integer, Real, Space
 
