@@ -72,7 +72,7 @@ def minimize(
         Number of calls to ``func`` (including the evaluations of ``x0``).
     n_initial_points : int or None, default=None
         Initial-design points; ``None`` gives ``max(5, n_dims + 1)`` less the
-        number of ``x0`` points (at least 1 when ``x0`` is empty).
+        number of ``x0`` points, at least 1 and at most what the budget allows.
     initial_point_generator : {"sobol", "random"}, default="sobol"
         Initial design.
     acquisition : str or callable, default="qLogNEI"
@@ -149,6 +149,8 @@ def minimize(
 
         n_dims = (dimensions if isinstance(dimensions, Space) else Space(dimensions)).n_dims
         n_initial_points = max(1, max(5, n_dims + 1) - len(points0))
+        # The default never exceeds the budget; an explicit value that does is an error.
+        n_initial_points = max(1, min(n_initial_points, n_calls - n_eval0))
     n_initial_points = _check_int("n_initial_points", n_initial_points, 1)
     if n_initial_points + n_eval0 > n_calls:
         raise ValueError(
