@@ -261,7 +261,13 @@ class Optimizer:
             raise ValueError(f"n_points must be None or an int >= 1, got {n_points!r}.")
         n = 1 if n_points is None else int(n_points)
         points: list[list[Any]] = []
-        while len(points) < n and self._n_initial_asked < self.n_initial_points:
+        # Told points (also ones the optimizer never suggested, e.g. a warm
+        # start) count toward the initial design, as in scikit-optimize.
+        n_design = self.n_initial_points - len(self.Xi) - len(self._pending)
+        while (
+            len(points) < min(n, n_design)
+            and self._n_initial_asked < self.n_initial_points
+        ):
             points.append(list(self._initial_design[self._n_initial_asked]))
             self._n_initial_asked += 1
         if len(points) < n:

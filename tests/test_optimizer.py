@@ -214,3 +214,12 @@ def test_cuda_device() -> None:
     opt = make(n_initial_points=3, device="cuda")
     run(opt, quadratic, 5)
     assert opt.models[-1].train_inputs[0].is_cuda
+
+
+def test_told_points_count_toward_initial_design() -> None:
+    opt = make(n_initial_points=3)
+    pts = [[0.1, 0.2], [0.5, 0.5], [0.9, 0.1], [0.3, 0.7]]
+    opt.tell(pts, [quadratic(p) for p in pts])
+    x = opt.ask()
+    assert opt.models, "with enough told points the model is used at once"
+    assert x not in pts

@@ -1,0 +1,267 @@
+"""Time of ONE suggestion (fit GP + acquisition + optimize) as n and d grow.
+
+``python -m benchmarks.overhead --quick|--full [--tools ...] [--n 50 200 1000]
+[--d 6 20] [--repeats R] [--out benchmarks/results/overhead.json]``
+
+For every cell (n, d): draw ``n`` uniform points in [0, 1]^d and evaluate the
+smooth function :func:`smooth` on them; then, per tool and repeat, build the
+tool's state from that history (untimed) and time one suggestion:
+
+* ``skbo``: ``Optimizer.tell(all n points)`` + ``ask()`` (after its one
+  initial-design point, asked and told untimed);
+* ``skbo-core``: ``SingleTaskGP`` + ``fit_gp`` + ``qLogNoisyExpectedImprovement``
+  + ``optimize_acqf(num_restarts=10, raw_samples=512)``;
+* ``botorch``: the reference loop's suggestion (same restarts / raw samples);
+* ``optuna-gp``: ``study.add_trials`` (untimed), then ``study.ask`` (GPSampler);
+* ``skopt``: ``Optimizer.tell(all n points)`` (fits and optimizes) + ``ask()``.
+
+Every tool runs with one thread. The median over repeats is reported; the
+true value of each suggested point is recorded next to the history's best.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benchmarks import _common
+from benchmarks.space import Dim, real
+
+TOOLS = ("skbo", "skbo-core", "botorch", "optuna-gp", "skopt")
+
+
+@dataclass(frozen=True)
+class Mode:
+    """Defaults of a mode (each can be overridden on the command line)."""
+
+    n: tuple[int, ...]
+    d: tuple[int, ...]
+    repeats: int
+
+
+FULL = Mode(n=(50, 200, 1000), d=(6, 20), repeats=3)
+QUICK = Mode(n=(30,), d=(6,), repeats=1)
+N_INITIAL = 10  # initial-design size declared to the tools (history is larger)
+
+Suggest = Callable[[np.ndarray, np.ndarray, int], tuple[np.ndarray, float]]
+
+
+def smooth(X: np.ndarray) -> np.ndarray:
+    """A smooth test function on [0, 1]^d (a shifted bowl with gentle waves).
+
+    Examples
+    --------
+    >>> float(smooth(np.full((1, 2), 0.5))[0]) > 0
+    True
+    """
+    X = np.atleast_2d(X)
+    centre = np.linspace(0.2, 0.8, X.shape[1])
+    return np.asarray(np.sum((X - centre) ** 2 + 0.05 * np.sin(6 * np.pi * X), axis=1))
+
+
+def _dims(d: int) -> list[Dim]:
+    return [real(f"x{i}", 0.0, 1.0) for i in range(d)]
+
+
+def _skbo(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    from benchmarks.space import to_skbo
+    from skbo import Optimizer  # type: ignore[attr-defined]
+
+    # NOTE: skbo's Optimizer serves at least one initial-design point before its
+    # model whatever it was told, so that point is asked and told first (untimed).
+    opt = Optimizer(to_skbo(_dims(X.shape[1])), n_initial_points=1, random_state=seed)
+    design = opt.ask()
+    opt.tell(design, float(smooth(np.asarray(design))[0]))
+    t0 = time.perf_counter()
+    opt.tell(X.tolist(), y.tolist())
+    x = opt.ask()
+    return np.asarray(x), time.perf_counter() - t0
+
+
+def _skbo_core(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    import torch
+
+    from skbo.acquisition import qLogNoisyExpectedImprovement
+    from skbo.models import SingleTaskGP, fit_gp
+    from skbo.optim import optimize_acqf
+
+    t0 = time.perf_counter()
+    train_X = torch.as_tensor(X, dtype=torch.double)
+    train_Y = -torch.as_tensor(y, dtype=torch.double)  # acquisitions maximize
+    model = SingleTaskGP(train_X, train_Y)
+    fit_gp(model)
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=train_X)
+    bounds = torch.stack([torch.zeros(X.shape[1]), torch.ones(X.shape[1])]).double()
+    cand, _ = optimize_acqf(
+        acqf, bounds, q=1, num_restarts=10, raw_samples=512, seed=seed
+    )
+    return cand.detach().reshape(-1).numpy(), time.perf_counter() - t0
+
+
+def _botorch(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    import torch
+
+    from benchmarks.adapters.botorch_loop import botorch_suggest
+
+    torch.manual_seed(seed)
+    t0 = time.perf_counter()
+    x = botorch_suggest(X, y)
+    return x, time.perf_counter() - t0
+
+
+def _optuna_gp(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    import optuna
+
+    from benchmarks.space import to_optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    dists = to_optuna(_dims(X.shape[1]))
+    study = optuna.create_study(
+        sampler=optuna.samplers.GPSampler(seed=seed, n_startup_trials=N_INITIAL)
+    )
+    study.add_trials(
+        [
+            optuna.trial.create_trial(
+                params={f"x{i}": float(v) for i, v in enumerate(row)},
+                distributions=dists,
+                value=float(val),
+            )
+            for row, val in zip(X, y, strict=True)
+        ]
+    )
+    t0 = time.perf_counter()
+    trial = study.ask(fixed_distributions=dists)
+    elapsed = time.perf_counter() - t0
+    return np.array([trial.params[f"x{i}"] for i in range(X.shape[1])]), elapsed
+
+
+def _skopt(X: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
+    from skopt import Optimizer
+
+    from benchmarks.space import to_skopt
+
+    opt = Optimizer(
+        to_skopt(_dims(X.shape[1])), n_initial_points=N_INITIAL, random_state=seed
+    )
+    t0 = time.perf_counter()
+    opt.tell(X.tolist(), y.tolist())
+    x = opt.ask()
+    return np.asarray(x), time.perf_counter() - t0
+
+
+SUGGEST: dict[str, Suggest] = {
+    "skbo": _skbo,
+    "skbo-core": _skbo_core,
+    "botorch": _botorch,
+    "optuna-gp": _optuna_gp,
+    "skopt": _skopt,
+}
+
+SETTINGS = {
+    "skbo": "skbo.Optimizer(n_initial_points=1, random_state=seed); its one design "
+    "point asked and told first (untimed, so n + 1 observations); timed: "
+    "tell(history) + ask()",
+    "skbo-core": "SingleTaskGP + fit_gp + qLogNoisyExpectedImprovement(X_baseline) + "
+    "optimize_acqf(q=1, num_restarts=10, raw_samples=512)",
+    "botorch": "SingleTaskGP(Standardize) + fit_gpytorch_mll + qLogNEI(X_baseline) + "
+    "optimize_acqf(num_restarts=10, raw_samples=512)",
+    "optuna-gp": "GPSampler(seed, n_startup_trials=10); history via add_trials "
+    "(untimed); timed: study.ask()",
+    "skopt": "skopt.Optimizer(GP, gp_hedge, n_initial_points=10); timed: "
+    "tell(history) (fit + acquisition optimization) + ask()",
+}
+
+
+def time_cell(tool: str, X: np.ndarray, y: np.ndarray, repeats: int) -> dict[str, Any]:
+    """Median time of one suggestion over ``repeats`` seeds; errors recorded."""
+    times: list[float] = []
+    values: list[float] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            for r in range(repeats):
+                x, elapsed = SUGGEST[tool](X, y, r)
+                times.append(elapsed)
+                values.append(float(smooth(np.clip(x, 0.0, 1.0))[0]))
+        except Exception as exc:
+            return {"error": f"{type(exc).__name__}: {exc}", "times": times}
+    return {
+        "error": None,
+        "times": times,
+        "median_time": statistics.median(times),
+        "suggested_values": values,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run the suite; returns the results dict it also saves."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    p = _common.parser("overhead", __doc__.splitlines()[0], TOOLS)
+    p.add_argument("--n", nargs="+", type=int, default=None, help="history sizes")
+    p.add_argument("--d", nargs="+", type=int, default=None, help="dimensions")
+    p.add_argument("--repeats", type=int, default=None)
+    p.add_argument(
+        "--skopt-max-n", type=int, default=None, help="skip skopt above this n (slow)"
+    )
+    args = p.parse_args(argv)
+    mode = "quick" if args.quick else "full"
+    defaults = QUICK if args.quick else FULL
+    ns, ds = list(args.n or defaults.n), list(args.d or defaults.d)
+    repeats = args.repeats or defaults.repeats
+    out = args.out or _common.default_out("overhead", mode)
+    _common.limit_torch_threads()
+    warm = args.warmup if args.warmup is not None else True  # cheap: on in --quick too
+    if warm:
+        X0 = np.random.RandomState(0).random_sample((15, 2))
+        for tool in args.tools:
+            time_cell(tool, X0, smooth(X0), 1)
+    results: dict[str, Any] = {
+        **_common.metadata("overhead", argv, mode),
+        "settings": {
+            "n": ns,
+            "d": ds,
+            "repeats": repeats,
+            "function": "benchmarks.overhead.smooth on uniform random points",
+            "tools": {t: SETTINGS[t] for t in args.tools},
+            "skopt_max_n": args.skopt_max_n,
+            "warmup": warm,
+        },
+        "cells": [],
+    }
+    for d in ds:
+        for n in ns:
+            X = np.random.RandomState(1000 * d + n).random_sample((n, d))
+            y = smooth(X)
+            for tool in args.tools:
+                if (
+                    tool == "skopt"
+                    and args.skopt_max_n is not None
+                    and n > args.skopt_max_n
+                ):
+                    cell: dict[str, Any] = {
+                        "skipped": f"n > --skopt-max-n {args.skopt_max_n}"
+                    }
+                else:
+                    cell = time_cell(tool, X, y, repeats)
+                cell.update(n=n, d=d, tool=tool, history_best=float(y.min()))
+                results["cells"].append(cell)
+                _common.save(out, results)
+                shown = (
+                    cell.get("error")
+                    or cell.get("skipped")
+                    or f"{cell['median_time']:.3f} s"
+                )
+                _common.log(f"[overhead] d={d} n={n} {tool}: {shown}")
+    _common.log(f"[overhead] wrote {out}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

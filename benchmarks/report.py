@@ -1,0 +1,259 @@
+"""Render benchmark results (JSON) as a markdown page with tables and plots.
+
+``python -m benchmarks.report benchmarks/results/*.json --out doc/benchmarks.md
+[--img-dir doc/img/benchmarks]``
+
+Files of the same suite are merged (e.g. runs split over ``--problems``).
+Every number on the page comes from the JSON files; the page states when and
+where they were measured and the commands that reproduce them. Times are
+compared as ratios to skbo measured in the same file (same run, same machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks import report_plots
+from benchmarks._tables import (
+    REFERENCE,
+    Groups,
+    fmt,
+    fmt_q,
+    footer,
+    quartiles,
+    rank_table,
+    summary_table,
+    table,
+    tools_of,
+    with_ratio,
+)
+
+
+def render_regret(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> str:
+    """Regret tables, ranks, suggestion times and regret curves."""
+    runs = [r for f in files for r in f["runs"]]
+    tools = tools_of(files, runs)
+    problems: dict[str, dict[str, Any]] = {}
+    for f in files:
+        problems.update(f["settings"]["problems"])
+    by: Groups = defaultdict(list)
+    for r in runs:
+        by[r["problem"], r["tool"]].append(r)
+    budgets = ", ".join(
+        str(b) for b in sorted({f["settings"]["budget"] for f in files})
+    )
+    n_seeds = len({r["seed"] for r in runs})
+
+    regret, medians = summary_table(
+        by, list(problems), tools, lambda r: r["regret"], lower_is_better=True
+    )
+    out = [
+        "## Simple regret on synthetic problems",
+        "",
+        f"Budget {budgets} evaluations, {n_seeds} seed(s). Simple regret = noise-free "
+        "value of the recommended point (for every tool its best *observed* point) "
+        "minus the known optimum; median [q25, q75] over seeds; lower is better; the "
+        "best median of each problem in bold.",
+        "",
+        regret,
+        "",
+        "Rank of the median regret per problem (1 = best, ties averaged; a tool "
+        "without a finished run ranks last):",
+        "",
+        rank_table(medians, tools, lower_is_better=True),
+    ]
+    out += _model_recommendation(by, problems, tools)
+    out += [
+        "",
+        "### Suggestion time per iteration",
+        "",
+        "Median wall time of one ask + tell after the initial design (model fit + "
+        "acquisition optimization), seconds; in parentheses the ratio to skbo in the "
+        "same run.",
+        "",
+        _time_table(by, problems, tools),
+    ]
+    curves = report_plots.regret_curves(by, problems, tools, img / "regret_curves.png")
+    out += [
+        "",
+        "Median regret of the recommendation after each evaluation (shaded: "
+        "interquartile range; dotted line: end of the initial design).",
+        "",
+        f"![Regret curves]({os.path.relpath(curves, md_dir)})",
+        "",
+        "### Problems",
+        "",
+    ]
+    for name, s in problems.items():
+        out.append(
+            f"* **{name}** (d={s['dim']}, n_initial={s['n_initial']}, optimum "
+            f"{fmt(s['optimum'], 6)}): {s['description']}"
+        )
+    return "\n".join(out + footer(files))
+
+
+def _model_recommendation(
+    by: Groups, problems: dict[str, dict[str, Any]], tools: Sequence[str]
+) -> list[str]:
+    rows = []
+    for prob, spec in problems.items():
+        if not spec.get("noise_std"):
+            continue
+        for t in tools:
+            ok = [r for r in by.get((prob, t), []) if not r["error"]]
+            q = quartiles(r.get("regret_model") for r in ok)
+            if q is not None:
+                rows.append(
+                    [prob, t, fmt_q(q), fmt_q(quartiles(r["regret"] for r in ok))]
+                )
+    if not rows:
+        return []
+    header = ["problem", "tool", "model recommendation", "best observed"]
+    return [
+        "",
+        "Noisy problems: regret of the model-based recommendation of the tools that "
+        "expose one (skbo: the evaluated point with the best posterior mean) next to "
+        "the regret of the best observed point.",
+        "",
+        table(header, rows),
+    ]
+
+
+def _time_table(
+    by: Groups, problems: dict[str, dict[str, Any]], tools: Sequence[str]
+) -> str:
+    rows = []
+    for prob, spec in problems.items():
+        med: dict[str, float | None] = {}
+        for t in tools:
+            times = [
+                s
+                for r in by.get((prob, t), [])
+                for s in r["trace"]["suggest_times"][spec["n_initial"] :]
+            ]
+            q = quartiles(times)
+            med[t] = None if q is None else q[0]
+        rows.append([prob, *[with_ratio(med[t], med.get(REFERENCE)) for t in tools]])
+    return table(["problem", *tools], rows)
+
+
+def render_overhead(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> str:
+    """Time of one suggestion vs n and d, with ratios to skbo."""
+    cells = [c for f in files for c in f["cells"]]
+    tools = tools_of(files, cells)
+    grid: dict[tuple[int, int], dict[str, dict[str, Any]]] = defaultdict(dict)
+    for c in cells:
+        grid[c["d"], c["n"]][c["tool"]] = c
+    rows, value_rows = [], []
+    for (d, n), by_tool in sorted(grid.items()):
+        ref = by_tool.get(REFERENCE, {}).get("median_time")
+        row, vrow = [str(d), str(n)], [str(d), str(n)]
+        vrow.append(fmt(next(iter(by_tool.values()))["history_best"]))
+        for t in tools:
+            c = by_tool.get(t, {"skipped": "not run"})
+            if c.get("skipped") or c.get("error"):
+                row.append("skipped" if c.get("skipped") else "**error**")
+                vrow.append("")
+                continue
+            row.append(with_ratio(c["median_time"], ref))
+            vrow.append(fmt(float(np.median(c["suggested_values"]))))
+        rows.append(row)
+        value_rows.append(vrow)
+    plot = report_plots.overhead_vs_n(grid, tools, img / "overhead_vs_n.png")
+    out = [
+        "## Overhead of one suggestion",
+        "",
+        "Time of one suggestion (fit the GP, build the acquisition, optimize it) "
+        "from a history of n random points, median over repeats, seconds; in "
+        "parentheses the ratio to skbo in the same run; one thread for every tool.",
+        "",
+        table(["d", "n", *tools], rows),
+        "",
+        f"![Overhead vs n]({os.path.relpath(plot, md_dir)})",
+        "",
+        "Objective value at the suggested point (median over repeats; lower is "
+        "better) next to the best value in the history:",
+        "",
+        table(["d", "n", "history best", *tools], value_rows),
+    ]
+    errors = [
+        f"* {c['tool']} d={c['d']} n={c['n']}: `{c['error'].splitlines()[0]}`"
+        for c in cells
+        if c.get("error")
+    ]
+    if errors:
+        out += ["", "Errors:", "", *errors]
+    return "\n".join(out + footer(files))
+
+
+def _suite_key(data: dict[str, Any]) -> str:
+    hardness = data["suite"] == "sklearn_tuning" and data["settings"].get("hardness")
+    return "sklearn_hardness" if hardness else str(data["suite"])
+
+
+def main(argv: Sequence[str] | None = None) -> str:
+    """Read result files, write the markdown page and its images."""
+    from benchmarks.report_sklearn import render as render_sklearn
+
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.report", description=__doc__.splitlines()[0]
+    )
+    p.add_argument("results", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, default=Path("doc/benchmarks.md"))
+    p.add_argument(
+        "--img-dir", type=Path, default=None, help="default: <out dir>/img/benchmarks"
+    )
+    args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
+    md_dir = args.out.resolve().parent
+    img = (args.img_dir or md_dir / "img" / "benchmarks").resolve()
+    img.mkdir(parents=True, exist_ok=True)
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path in args.results:
+        data = json.loads(path.read_text())
+        groups[_suite_key(data)].append(data)
+    command = "python -m benchmarks.report " + " ".join(
+        [*(str(r) for r in args.results), "--out", str(args.out)]
+    )
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    parts = [
+        "# Benchmarks",
+        "<!-- Generated by benchmarks/report.py: do not edit by hand. -->",
+        f"Generated {now} by `{command}`. Each section lists the result files it "
+        "shows, with their date, machine, package versions and the command that "
+        "reproduces them; `benchmarks/README.md` explains how to rerun everything.",
+    ]
+    if any(f["mode"] == "quick" for fs in groups.values() for f in fs):
+        parts.append(
+            "> **These include `--quick` smoke-run results** (tiny budgets, one "
+            "seed): they show that the harness runs end to end and are *not* "
+            "evidence about the tools."
+        )
+    if "regret" in groups:
+        parts.append(render_regret(groups["regret"], img, md_dir))
+    if "overhead" in groups:
+        parts.append(render_overhead(groups["overhead"], img, md_dir))
+    if "sklearn_tuning" in groups or "sklearn_hardness" in groups:
+        parts.append(
+            render_sklearn(
+                groups.get("sklearn_tuning", []), groups.get("sklearn_hardness", [])
+            )
+        )
+    page = "\n\n".join(parts).rstrip() + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(page)
+    print(f"wrote {args.out}", file=sys.stderr)
+    return page
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""``python -m benchmarks.overhead --quick`` end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `benchmarks` lives at the repository root
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.overhead import smooth  # noqa: E402
+
+
+def run_quick(suite: str, out: Path, *args: str) -> dict[str, Any]:
+    """Run a suite's --quick mode in a fresh interpreter; return its JSON."""
+    cmd = [sys.executable, "-m", f"benchmarks.{suite}", "--quick", "--out", str(out)]
+    proc = subprocess.run([*cmd, *args], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text())  # type: ignore[no-any-return]
+
+
+def test_smooth_is_vectorized_and_bounded_below() -> None:
+    X = np.random.RandomState(0).random_sample((100, 6))
+    y = smooth(X)
+    assert y.shape == (100,) and np.all(np.isfinite(y))
+    assert float(smooth(X[:1])[0]) == pytest.approx(float(y[0]))
+    assert y.min() > -0.05 * 6
+
+
+def test_overhead_quick(tmp_path: Path) -> None:
+    for module, name in [
+        ("skopt", "scikit-optimize"),
+        ("optuna", "optuna"),
+        ("greenlet", "greenlet"),
+        ("botorch", "botorch"),
+    ]:
+        pytest.importorskip(module, reason=f"{name} is not installed")
+    res = run_quick("overhead", tmp_path / "overhead.json")
+    s = res["settings"]
+    assert res["suite"] == "overhead" and res["threads"]["torch_intra_op"] == 1
+    cells = {(c["d"], c["n"], c["tool"]): c for c in res["cells"]}
+    assert set(cells) == {(d, n, t) for d in s["d"] for n in s["n"] for t in s["tools"]}
+    for (_, _, tool), cell in cells.items():
+        if tool.startswith("skbo"):
+            continue
+        assert cell["error"] is None, (tool, cell["error"])
+        assert len(cell["times"]) == s["repeats"] and cell["median_time"] > 0
+        assert np.isfinite(cell["suggested_values"]).all()
+    for tool in ("skbo", "skbo-core"):
+        errors = [c["error"] for (_, _, t), c in cells.items() if t == tool]
+        assert errors == [None] * len(errors), errors
