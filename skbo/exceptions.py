@@ -19,6 +19,7 @@ __all__ = [
     "OptimizationWarning",
     "SkboError",
     "SkboWarning",
+    "SpaceExhaustedError",
     "UnsupportedError",
 ]
 
@@ -49,6 +50,16 @@ class UnsupportedError(SkboError, NotImplementedError):
     Examples
     --------
     >>> isinstance(UnsupportedError("no"), NotImplementedError)
+    True
+    """
+
+
+class SpaceExhaustedError(SkboError):
+    """Every valid point of a finite search space was evaluated or is pending.
+
+    Examples
+    --------
+    >>> issubclass(SpaceExhaustedError, SkboError)
     True
     """
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from scipy.optimize import OptimizeResult as _ScipyOptimizeResult
 
-from skbo.exceptions import OptimizationWarning
+from skbo.exceptions import OptimizationWarning, SpaceExhaustedError
 from skbo.space import Space
 from skbo.utils.random import check_random_state, draw_seed
 from skbo.utils.threads import limit_threads
@@ -284,6 +284,14 @@ class Optimizer:
         try:
             with limit_threads(self.n_threads):
                 return self._ask_model_unsafe(n, pending_extra)
+        except SpaceExhaustedError:
+            warnings.warn(
+                "Every point of this finite search space has been evaluated or is "
+                "pending; repeating already evaluated points.",
+                OptimizationWarning,
+                stacklevel=3,
+            )
+            return self._ask_random(n, avoid=pending_extra)
         except (RuntimeError, torch.linalg.LinAlgError) as err:
             warnings.warn(
                 f"The model-based suggestion failed ({err}); proposing random points "

@@ -223,3 +223,15 @@ def test_told_points_count_toward_initial_design() -> None:
     x = opt.ask()
     assert opt.models, "with enough told points the model is used at once"
     assert x not in pts
+
+
+def test_exhausted_discrete_space_warns_and_continues() -> None:
+    from skbo.exceptions import OptimizationWarning
+
+    opt = make([Integer(0, 2)], n_initial_points=2)
+    with pytest.warns(OptimizationWarning, match="Every point"):
+        for _ in range(5):
+            x = opt.ask()
+            opt.tell(x, float(x[0]))
+    assert len(opt.Xi) == 5
+    assert {p[0] for p in opt.Xi} == {0, 1, 2}

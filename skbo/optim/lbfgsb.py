@@ -1,0 +1,254 @@
+r"""Joint multi-start L-BFGS-B: all restarts in one stacked vector.
+
+Notation
+--------
+``d``: columns; ``bounds``: ``(2, d)``; ``R``: restarts; ``k``: free
+(optimized) columns; ``alpha(x)``: acquisition value of one point ``x`` (d,).
+
+SciPy's L-BFGS-B minimizes ``L(x_1, ..., x_R) = -sum_r alpha(x_r)`` over one
+vector of ``R k`` variables. The gradient of the sum separates by restart, so
+one batched acquisition call with one autograd pass gives every restart its
+gradient (BoTorch's ``gen_candidates_scipy`` does the same). The best point
+*seen* by each restart is kept, so a restart never ends worse than it started,
+and no extra evaluation is needed at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from scipy.optimize import Bounds, minimize
+from torch import Tensor
+
+from skbo.optim.utils import AcquisitionLike, check_bounds, from_numpy, to_numpy
+
+__all__ = ["optimize_restarts", "screen_and_refine"]
+
+# Added to the loss per restart whose value turned non-finite during the run:
+# the line search then backs off from such points.
+_PENALTY = 1e10
+class _Objective:
+    """``x (R k,) -> (-sum_r alpha(x_r), gradient)`` for SciPy, tracking the best."""
+
+    def __init__(self, acq_function: AcquisitionLike, X0: Tensor, free: Tensor | None):
+        self.acq_function = acq_function
+        self.template = X0.detach().clone()
+        self.free = free
+        self.k = X0.shape[1] if free is None else free.numel()
+        self.best_X = self.template.clone()
+        self.best_values = torch.full(
+            (X0.shape[0],), -math.inf, dtype=X0.dtype, device=X0.device
+        )
+        self.dead: Tensor | None = None
+
+    def __call__(
+        self, x: npt.NDArray[np.float64]
+    ) -> tuple[float, npt.NDArray[np.float64]]:
+        R = self.template.shape[0]
+        xt = from_numpy(x, self.template).view(R, self.k).requires_grad_(True)
+        with torch.enable_grad():
+            X = xt if self.free is None else self.template.index_copy(1, self.free, xt)
+            values = self.acq_function(X.unsqueeze(-2)).reshape(R)
+            finite = torch.isfinite(values).detach()
+            if self.dead is None:
+                # NOTE: restarts that start at a non-finite value are dropped
+                # from the loss for the whole run, so that the loss stays one
+                # function of x (a constant penalty would swamp ftol).
+                self.dead = ~finite
+            use = finite & ~self.dead
+            neg_total = -torch.where(use, values, torch.zeros_like(values)).sum()
+            if neg_total.requires_grad:
+                (grad,) = torch.autograd.grad(neg_total, xt)
+            else:
+                grad = torch.zeros_like(xt)
+        grad = torch.where(use.unsqueeze(-1), grad, torch.zeros_like(grad))
+        grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
+        n_bad = int((~finite & ~self.dead).sum())
+        values = values.detach()
+        better = use & (values > self.best_values)
+        self.best_values = torch.where(better, values, self.best_values)
+        self.best_X = torch.where(better.unsqueeze(-1), X.detach(), self.best_X)
+        loss = float(neg_total.detach()) + _PENALTY * n_bad
+        return loss, to_numpy(grad).reshape(-1)
+
+
+def optimize_restarts(
+    acq_function: AcquisitionLike,
+    X0: Tensor,
+    bounds: Tensor,
+    *,
+    free: Sequence[int] | None = None,
+    maxiter: int = 100,
+    maxfun: int | None = None,
+    ftol: float = 1e-9,
+    gtol: float = 1e-6,
+) -> tuple[Tensor, Tensor]:
+    """Run L-BFGS-B from every row of ``X0`` at once (one stacked vector).
+
+    Parameters
+    ----------
+    acq_function : callable
+        Maps ``(b, 1, d)`` to ``(b,)``, differentiable; maximized.
+    X0 : Tensor of shape (R, d)
+        Starting points; columns not in ``free`` keep these values.
+    bounds : Tensor of shape (2, d)
+        Box for the free columns.
+    free : sequence of int or None, default=None
+        Columns to optimize; ``None`` means all.
+    maxiter : int, default=100
+        L-BFGS-B iterations.
+    maxfun : int or None, default=None
+        Function evaluations; ``None`` gives ``2 * maxiter``.
+    ftol, gtol : float
+        L-BFGS-B relative-reduction and projected-gradient tolerances.
+
+    Returns
+    -------
+    X : Tensor of shape (R, d)
+        Best point seen by each restart.
+    values : Tensor of shape (R,)
+        Their values (``-inf`` for a restart with no finite value).
+
+    Examples
+    --------
+    >>> import torch
+    >>> acqf = lambda X: -((X - 0.25) ** 2).sum(dim=(-2, -1))
+    >>> bounds = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    >>> X0 = torch.full((3, 2), 0.9, dtype=torch.float64)
+    >>> X, v = optimize_restarts(acqf, X0, bounds)
+    >>> torch.allclose(X, torch.full((3, 2), 0.25, dtype=torch.float64), atol=1e-6)
+    True
+    """
+    bounds = check_bounds(bounds)
+    d = bounds.shape[1]
+    if X0.ndim != 2 or X0.shape[1] != d:
+        raise ValueError(f"X0 must have shape (R, {d}), got {tuple(X0.shape)}.")
+    X0 = torch.minimum(torch.maximum(X0.detach().to(bounds), bounds[0]), bounds[1])
+    cols = list(range(d)) if free is None else sorted({int(j) for j in free})
+    free_t = (
+        None
+        if len(cols) == d
+        else torch.tensor(cols, dtype=torch.long, device=X0.device)
+    )
+    objective = _Objective(acq_function, X0, free_t)
+    if not cols:
+        objective(np.zeros(0))
+        return objective.best_X, objective.best_values
+    R = X0.shape[0]
+    lb = np.tile(to_numpy(bounds[0, cols]), R)
+    ub = np.tile(to_numpy(bounds[1, cols]), R)
+    minimize(
+        objective,
+        np.clip(to_numpy(X0[:, cols]).reshape(-1), lb, ub),
+        method="L-BFGS-B",
+        jac=True,
+        bounds=Bounds(lb, ub),
+        options={
+            "maxiter": maxiter,
+            "maxfun": 2 * maxiter if maxfun is None else maxfun,
+            "ftol": ftol,
+            "gtol": gtol,
+        },
+    )
+    return objective.best_X, objective.best_values
+
+
+def screen_and_refine(
+    acq_function: AcquisitionLike,
+    X0: Tensor,
+    bounds: Tensor,
+    *,
+    free: Sequence[int] | None = None,
+    screen_iters: int = 10,
+    n_refine: int = 2,
+    maxiter: int = 50,
+    maxfun: int | None = None,
+    ftol: float = 1e-7,
+    gtol: float = 1e-6,
+) -> tuple[Tensor, Tensor]:
+    """Short joint L-BFGS-B run of all restarts, then a full run of the best few.
+
+    NOTE: in one stacked L-BFGS-B run the restarts share the line search, the
+    curvature memory and the stopping test, so the run lasts as long as its
+    slowest restart (measured on qLogNEI surfaces, d = 6..20, n = 50..1000:
+    ~70 acquisition calls on average for 10 restarts, versus ~20-40 for one
+    restart alone). Screening all restarts for ``screen_iters`` iterations and
+    refining only the ``n_refine`` best distinct ones reached the same best
+    value (to 1e-4) in every case measured, with half the calls (~35).
+
+    Parameters
+    ----------
+    acq_function : callable
+        Maps ``(b, 1, d)`` to ``(b,)``, differentiable; maximized.
+    X0 : Tensor of shape (R, d)
+        Starting points.
+    bounds : Tensor of shape (2, d)
+        Box.
+    free : sequence of int or None, default=None
+        Columns to optimize; ``None`` means all.
+    screen_iters : int, default=10
+        Iterations of the joint screening run (0 skips screening).
+    n_refine : int, default=2
+        Restarts refined after screening.
+    maxiter, maxfun, ftol, gtol
+        Settings of the refinement run (see :func:`optimize_restarts`).
+
+    Returns
+    -------
+    X : Tensor of shape (R, d)
+        Best point seen by each restart (refined rows replaced).
+    values : Tensor of shape (R,)
+        Their values.
+
+    Examples
+    --------
+    >>> import torch
+    >>> acqf = lambda X: torch.cos(6 * X).sum(dim=(-2, -1))
+    >>> bounds = torch.tensor([[0.0], [2.0]], dtype=torch.float64)
+    >>> X0 = torch.tensor([[0.2], [0.9], [1.5]], dtype=torch.float64)
+    >>> X, v = screen_and_refine(acqf, X0, bounds, n_refine=1)
+    >>> round(float(v.max()), 6)
+    1.0
+    """
+    if screen_iters == 0 or X0.shape[0] <= n_refine:
+        return optimize_restarts(
+            acq_function,
+            X0,
+            bounds,
+            free=free,
+            maxiter=maxiter,
+            maxfun=maxfun,
+            ftol=ftol,
+            gtol=gtol,
+        )
+    X, v = optimize_restarts(
+        acq_function, X0, bounds, free=free, maxiter=screen_iters, ftol=ftol, gtol=gtol
+    )
+    key = torch.where(torch.isnan(v), torch.full_like(v, -math.inf), v)
+    order = torch.sort(key, descending=True, stable=True).indices
+    # Best restarts that are pairwise more than 1e-4 (relative) apart.
+    scale = (bounds[1] - bounds[0]).clamp_min(1e-12)
+    top: list[int] = []
+    for i in order.tolist():
+        if all(bool(((X[i] - X[j]).abs() / scale).amax() > 1e-4) for j in top):
+            top.append(i)
+        if len(top) == n_refine:
+            break
+    idx = torch.tensor(top, device=X.device)
+    Xr, vr = optimize_restarts(
+        acq_function,
+        X[idx],
+        bounds,
+        free=free,
+        maxiter=maxiter,
+        maxfun=maxfun,
+        ftol=ftol,
+        gtol=gtol,
+    )
+    X, v = X.clone(), v.clone()
+    X[idx], v[idx] = Xr, vr
+    return X, v
