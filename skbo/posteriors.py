@@ -178,7 +178,9 @@ class GaussianPosterior(Posterior):
         """Lower Cholesky factor of the covariance (computed once, with jitter)."""
         if self._scale_tril is None:
             if self.q == 1:
-                self._scale_tril = self._covariance.clamp_min(0.0).sqrt()
+                # A tiny floor keeps sqrt's gradient finite at zero variance.
+                tiny = torch.finfo(self._covariance.dtype).tiny
+                self._scale_tril = self._covariance.clamp_min(tiny).sqrt()
             else:
                 self._scale_tril = psd_safe_cholesky(self._covariance)
         return self._scale_tril

@@ -1,0 +1,151 @@
+r"""Fused dense evaluation of the Matern-5/2 and RBF kernel matrices.
+
+Notation
+--------
+``z1 (..., n, d)``, ``z2 (..., m, d)``: inputs already centred and divided by the
+lengthscales (and by ``1 / sqrt(5)`` for Matern-5/2, ``sqrt(2)`` for RBF);
+``s^2 = ||z1_a - z2_b||^2``; ``K (..., n, m)``: kernel matrix; ``G = dL/dK``:
+the incoming gradient; ``W = G * dk/d(s^2)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, cast
+
+import torch
+from torch import Tensor
+from torch.autograd.function import once_differentiable
+
+__all__ = ["matern52_profile", "stationary_matrix"]
+
+
+def _sum_to(t: Tensor, shape: torch.Size) -> Tensor:
+    """Sum a broadcast gradient back to ``shape``."""
+    while t.dim() > len(shape):
+        t = t.sum(0)
+    for i, size in enumerate(shape):
+        if size == 1 and t.shape[i] != 1:
+            t = t.sum(i, keepdim=True)
+    return t
+
+
+class _StationaryMatrix(torch.autograd.Function):
+    """``K = k(||z1_a - z2_b||^2)`` for Matern-5/2 or RBF, fused and in place.
+
+    The caller scales the inputs so that ``s^2 = ||z1_a - z2_b||^2`` is
+    ``5 r^2`` (Matern-5/2: ``k = (1 + s + s^2 / 3) exp(-s)``) or ``r^2 / 2``
+    (RBF: ``k = exp(-s^2)``).
+
+    NOTE: the GP loss at n = 1000 is dominated by memory-bound passes over
+    ``(n, n)`` arrays besides the Cholesky; this function computes ``s^2`` with
+    one matrix product and a handful of in-place passes and writes its own
+    backward (``dL/dz1 = 2 (rowsum(W) z1 - W z2)`` with
+    ``W = dL/dK * dk/d(s^2)``), about half the passes of plain autograd.
+
+    Matern-5/2 is differentiated in ``s^2``:
+    ``dk / d(s^2) = -(1 + s) exp(-s) / 6``, which is finite at ``s = 0``, where
+    autograd through ``sqrt`` gives NaN (Optuna's ``_gp/gp.py`` uses the same
+    trick). Inputs are centred by the caller so that the cancellation error of
+    ``|z|^2 + |z'|^2 - 2 z z'`` stays small; the diagonal of a symmetric matrix
+    is exactly zero.
+    """
+
+    @staticmethod
+    def forward(
+        ctx: Any, z1: Tensor, z2: Tensor, matern: bool, symmetric: bool
+    ) -> Tensor:
+        sq1 = z1.pow(2).sum(-1, keepdim=True)
+        sq2 = sq1 if symmetric else z2.pow(2).sum(-1, keepdim=True)
+        if z1.dim() == 2 and z2.dim() == 2:
+            s2 = torch.addmm(sq1 + sq2.mT, z1, z2.mT, alpha=-2.0)
+        else:
+            s2 = (z1 @ z2.mT).mul_(-2.0).add_(sq1).add_(sq2.mT)
+        s2.clamp_min_(0.0)
+        if symmetric:
+            s2.diagonal(dim1=-2, dim2=-1).zero_()
+        ctx.matern = matern
+        ctx.symmetric = symmetric
+        if matern:
+            s = s2.sqrt_()
+            e = torch.neg(s).exp_()
+            k = s + 1.0
+            k.addcmul_(s, s, value=1.0 / 3.0).mul_(e)
+            ctx.save_for_backward(z1, z2, s, e)
+            return k
+        k = s2.neg_().exp_()
+        ctx.save_for_backward(z1, z2, k)
+        return k
+
+    @staticmethod
+    @once_differentiable
+    def backward(
+        ctx: Any, grad: Tensor
+    ) -> tuple[Tensor | None, Tensor | None, None, None]:
+        # W = grad * dk/d(s^2) / c, with the constant c folded into `factor`.
+        if ctx.matern:
+            z1, z2, s, e = ctx.saved_tensors
+            W = torch.addcmul(e, s, e).mul_(grad)
+            factor = -2.0 / 6.0
+        else:
+            z1, z2, k = ctx.saved_tensors
+            W = k * grad
+            factor = -2.0
+        if ctx.symmetric:
+            W = W + W.mT
+            g1 = W.sum(-1, keepdim=True) * z1 - W @ z1
+            return _sum_to(factor * g1, z1.shape), None, None, None
+        g1 = g2 = None
+        if ctx.needs_input_grad[0]:
+            g1 = _sum_to(factor * (W.sum(-1, keepdim=True) * z1 - W @ z2), z1.shape)
+        if ctx.needs_input_grad[1]:
+            g2 = W.sum(-2).unsqueeze(-1) * z2 - W.mT @ z1
+            g2 = _sum_to(factor * g2, z2.shape)
+        return g1, g2, None, None
+
+
+_SQRT5 = math.sqrt(5.0)
+_SQRT_HALF = math.sqrt(0.5)
+
+
+def stationary_matrix(
+    x1: Tensor, x2: Tensor, lengthscale: Tensor, symmetric: bool, matern: bool
+) -> Tensor:
+    """Centre, scale by the lengthscales and evaluate the fused kernel matrix."""
+    shift = x2.detach().reshape(-1, x2.shape[-1]).mean(0)
+    inv = (_SQRT5 if matern else _SQRT_HALF) / lengthscale
+    z1 = (x1 - shift) * inv
+    z2 = z1 if symmetric else (x2 - shift) * inv
+    return cast(Tensor, _StationaryMatrix.apply(z1, z2, matern, symmetric))  # type: ignore[no-untyped-call]
+
+
+class _Matern52Profile(torch.autograd.Function):
+    """Elementwise Matern-5/2 profile of ``r^2`` with the exact derivative."""
+
+    @staticmethod
+    def forward(ctx: Any, r2: Tensor) -> Tensor:
+        sr = torch.sqrt(5.0 * r2)
+        e = torch.exp(-sr)
+        ctx.save_for_backward(sr, e)
+        return (1.0 + sr + sr * sr / 3.0) * e
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        sr, e = ctx.saved_tensors
+        return grad * (-5.0 / 6.0) * (1.0 + sr) * e  # type: ignore[no-any-return]
+
+
+def matern52_profile(r2: Tensor) -> Tensor:
+    """Elementwise Matern-5/2 ``k(r)`` from ``r^2``, with an exact derivative at 0.
+
+    Parameters
+    ----------
+    r2 : Tensor
+        Squared scaled distances.
+
+    Returns
+    -------
+    Tensor of the same shape
+    """
+    return cast(Tensor, _Matern52Profile.apply(r2))  # type: ignore[no-untyped-call]

@@ -1,0 +1,305 @@
+r"""Exact GP prediction from a cached factorization of the training covariance.
+
+Notation
+--------
+``Z (n, d)``: training inputs; ``y (n,)``: standardized targets; ``m(.)``: prior
+mean; ``k(., .)``: kernel; ``K = k(Z, Z) + diag(noise)``, ``K = L L^T``;
+``alpha = K^{-1} (y - m(Z))``; ``X (*batch, q, d)``: query points;
+``V = k(X, Z) L^{-T}`` so that ``V V^T = k(X, Z) K^{-1} k(Z, X)``;
+``mu``, ``sigma``: outcome standardization (results are in original units).
+
+Posterior (standardized): mean ``m(X) + k(X, Z) alpha``, covariance
+``k(X, X) - V V^T``. For a fixed baseline ``B (n_b, d)`` shared by all
+t-batches, ``V_B`` and the baseline block are computed once, and each call adds
+only ``k(X, B) - V V_B^T``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import Tensor
+
+from skbo.models.kernels import kernel_matrix
+from skbo.posteriors import GaussianPosterior, psd_safe_cholesky
+
+__all__ = ["BaselineBlock", "ExactPredictor", "JointGaussianPosterior"]
+
+
+def clamp_diagonal(cov: Tensor, min_var: float) -> Tensor:
+    """Raise the diagonal of ``cov (..., q, q)`` to at least ``min_var``."""
+    if cov.shape[-1] == 1:
+        return cov.clamp_min(min_var)
+    diag = cov.diagonal(dim1=-2, dim2=-1)
+    return cov + torch.diag_embed(diag.clamp_min(min_var) - diag)
+
+
+def _cholesky_or_sqrt(cov: Tensor, min_var: float) -> Tensor:
+    if cov.shape[-1] == 1:
+        # NOTE: sqrt(clamp(v, 0)) has an infinite derivative at 0 (NaN gradients);
+        # flooring at min_var keeps the gradient finite.
+        return cov.clamp_min(min_var).sqrt()
+    return psd_safe_cholesky(clamp_diagonal(cov, min_var))
+
+
+class BaselineBlock:
+    """Posterior of the baseline points ``B``, shared by every t-batch.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_b, d)
+    mean : Tensor of shape (n_b,)
+        Posterior mean, original units.
+    covariance : Tensor of shape (n_b, n_b)
+        Posterior covariance, original units.
+    V : Tensor of shape (n_b, n)
+        ``k(B, Z) L^{-T}``.
+    """
+
+    def __init__(self, X: Tensor, mean: Tensor, covariance: Tensor, V: Tensor) -> None:
+        self.X = X
+        self.version = X._version
+        self.mean = mean
+        self.covariance = covariance
+        self.V = V
+        self._scale_tril: Tensor | None = None
+
+    @property
+    def scale_tril(self) -> Tensor:
+        """Cholesky factor of the baseline covariance (computed once, with jitter)."""
+        if self._scale_tril is None:
+            self._scale_tril = psd_safe_cholesky(self.covariance)
+        return self._scale_tril
+
+    def matches(self, X: Tensor) -> bool:
+        """Whether ``X`` is the (unmodified) tensor this block was computed for."""
+        return X is self.X and X._version == self.version
+
+
+class JointGaussianPosterior(GaussianPosterior):
+    """Gaussian posterior over ``n_b`` shared baseline points followed by ``q`` points.
+
+    Stored by blocks: the baseline block (shared, not copied per t-batch), the
+    cross-covariance and the new points' covariance. ``mean``, ``variance``,
+    ``covariance`` and ``scale_tril`` are those of the joint ``(n_b + q)``-point
+    Gaussian; :meth:`rsample_from_base_samples` uses the block Cholesky factor,
+    so drawing samples costs ``O(q n_b)`` per t-batch and sample.
+
+    Parameters
+    ----------
+    baseline : BaselineBlock
+    mean : Tensor of shape (*batch, q)
+    cross_covariance : Tensor of shape (*batch, q, n_b)
+        ``Cov(f(X), f(B))``.
+    covariance : Tensor of shape (*batch, q, q)
+    min_variance : float
+        Floor of the conditional variances in the block factorization.
+    """
+
+    # NOTE: GaussianPosterior.__init__ is not called on purpose: it would need the
+    # dense (*batch, n_b + q, n_b + q) covariance. Every public member is overridden.
+    def __init__(
+        self,
+        baseline: BaselineBlock,
+        mean: Tensor,
+        cross_covariance: Tensor,
+        covariance: Tensor,
+        min_variance: float,
+    ) -> None:
+        self._baseline = baseline
+        self._mean_x = mean
+        self._cov_xb = cross_covariance
+        self._cov_xx = covariance
+        self._min_variance = min_variance
+        self._batch = mean.shape[:-1]
+        self._joint_mean: Tensor | None = None
+        self._joint_cov: Tensor | None = None
+        self._factors: tuple[Tensor, Tensor] | None = None
+
+    def _expand_baseline(self, t: Tensor) -> Tensor:
+        return t.expand(*self._batch, *t.shape)
+
+    @property
+    def mean(self) -> Tensor:
+        """Posterior mean, shape ``(*batch, n_b + q)`` (baseline first)."""
+        if self._joint_mean is None:
+            mb = self._expand_baseline(self._baseline.mean)
+            self._joint_mean = torch.cat([mb, self._mean_x], dim=-1)
+        return self._joint_mean
+
+    @property
+    def variance(self) -> Tensor:
+        """Posterior marginal variances, shape ``(*batch, n_b + q)``."""
+        vb = self._baseline.covariance.diagonal()
+        vx = self._cov_xx.diagonal(dim1=-2, dim2=-1)
+        return torch.cat([self._expand_baseline(vb), vx], dim=-1)
+
+    @property
+    def covariance(self) -> Tensor:
+        """Joint covariance, shape ``(*batch, n_b + q, n_b + q)`` (materialized)."""
+        if self._joint_cov is None:
+            top = torch.cat(
+                [self._expand_baseline(self._baseline.covariance), self._cov_xb.mT],
+                dim=-1,
+            )
+            bottom = torch.cat([self._cov_xb, self._cov_xx], dim=-1)
+            self._joint_cov = torch.cat([top, bottom], dim=-2)
+        return self._joint_cov
+
+    def _block_factors(self) -> tuple[Tensor, Tensor]:
+        """``L_xb = C_xb L_bb^{-T}`` and ``L_xx = chol(C_xx - L_xb L_xb^T)``."""
+        if self._factors is None:
+            Lbb = self._baseline.scale_tril
+            nb = Lbb.shape[-1]
+            cxb = self._cov_xb.reshape(-1, nb)
+            Lxb = torch.linalg.solve_triangular(Lbb.mT, cxb, upper=True, left=False)
+            Lxb = Lxb.reshape(self._cov_xb.shape)
+            schur = self._cov_xx - Lxb @ Lxb.mT
+            self._factors = (Lxb, _cholesky_or_sqrt(schur, self._min_variance))
+        return self._factors
+
+    @property
+    def scale_tril(self) -> Tensor:
+        """Lower Cholesky factor of the joint covariance (materialized)."""
+        Lxb, Lxx = self._block_factors()
+        Lbb = self._expand_baseline(self._baseline.scale_tril)
+        zeros = Lbb.new_zeros(*self._batch, Lbb.shape[-1], Lxx.shape[-1])
+        top = torch.cat([Lbb, zeros], dim=-1)
+        return torch.cat([top, torch.cat([Lxb, Lxx], dim=-1)], dim=-2)
+
+    def rsample_from_base_samples(self, base_samples: Tensor) -> Tensor:
+        """Joint samples ``(S, *batch, n_b + q)`` from ``(S, n_b + q)`` normal draws.
+
+        Parameters
+        ----------
+        base_samples : Tensor of shape (S, n_b + q)
+
+        Returns
+        -------
+        samples : Tensor of shape (S, *batch, n_b + q)
+        """
+        nb = self._baseline.mean.shape[-1]
+        q = self._mean_x.shape[-1]
+        if base_samples.dim() != 2 or base_samples.shape[-1] != nb + q:
+            raise ValueError(
+                f"base_samples must have shape (S, {nb + q}), "
+                f"got {tuple(base_samples.shape)}."
+            )
+        z = base_samples.to(self._mean_x)
+        zb, zx = z[:, :nb], z[:, nb:]
+        S = z.shape[0]
+        fb = self._baseline.mean + zb @ self._baseline.scale_tril.mT  # (S, n_b)
+        Lxb, Lxx = self._block_factors()
+        fx = (Lxb @ zb.mT + Lxx @ zx.mT).movedim(-1, 0) + self._mean_x  # (S, *batch, q)
+        fb = fb.reshape(S, *([1] * len(self._batch)), nb).expand(S, *self._batch, nb)
+        return torch.cat([fb, fx], dim=-1)
+
+
+def _frozen_copy(module: torch.nn.Module) -> torch.nn.Module:
+    frozen = copy.deepcopy(module)
+    for p in frozen.parameters():
+        p.requires_grad_(False)
+    return frozen
+
+
+class ExactPredictor:
+    """Posterior moments of an exact GP, from a factorization computed once.
+
+    All returned moments are in original units (``mu + sigma * f``).
+
+    The mean and kernel modules are copied with their parameters frozen, so
+    predictions are differentiable in ``X`` only (the hyperparameters are
+    constants), and later changes to the model cannot make the cache stale
+    silently (the model compares its parameters with the frozen ones).
+
+    Parameters
+    ----------
+    mean_module : torch.nn.Module
+        Prior mean, ``(..., q, d) -> (..., q)``.
+    covar_module : gpytorch.kernels.Kernel
+    train_X : Tensor of shape (n, d)
+    train_y : Tensor of shape (n,)
+        Standardized targets.
+    noise : Tensor of shape (n,) or (1,)
+        Observation noise variances (standardized units).
+    y_mean, y_std : Tensor (0-dim)
+        Outcome standardization.
+    min_variance : float
+        Floor of posterior variances (standardized units).
+    """
+
+    def __init__(
+        self,
+        mean_module: torch.nn.Module,
+        covar_module: torch.nn.Module,
+        train_X: Tensor,
+        train_y: Tensor,
+        noise: Tensor,
+        y_mean: Tensor,
+        y_std: Tensor,
+        min_variance: float,
+    ) -> None:
+        self.mean_module = _frozen_copy(mean_module)
+        self.covar_module = _frozen_copy(covar_module)
+        self.train_X = train_X
+        self.y_mean = y_mean.detach()
+        self.y_std = y_std.detach()
+        self.min_variance = min_variance
+        self.min_variance_orig = min_variance * float(self.y_std.square())
+        with torch.no_grad():
+            K = kernel_matrix(self.covar_module, train_X, train_X).clone()
+            K.diagonal().add_(noise.detach())
+            self.L = psd_safe_cholesky(K)
+            resid = (train_y - self.mean_module(train_X)).unsqueeze(-1)
+            self.alpha = torch.cholesky_solve(resid, self.L).squeeze(-1)
+        self.baseline: BaselineBlock | None = None
+
+    def _cross(self, X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Standardized mean ``(..., q)``, ``k(X, Z)`` and ``V (..., q, n)``."""
+        Kxz = kernel_matrix(self.covar_module, X, self.train_X)
+        n = Kxz.shape[-1]
+        # NOTE: a left solve on the transposed right-hand side was the fastest
+        # variant measured (1 thread, n = 50..1000, 10..512 points, with backward).
+        V = torch.linalg.solve_triangular(self.L, Kxz.reshape(-1, n).mT, upper=False)
+        V = V.mT.reshape(Kxz.shape)
+        mean = self.mean_module(X) + Kxz @ self.alpha
+        return mean, Kxz, V
+
+    def moments(self, X: Tensor, noise: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Posterior mean ``(*batch, q)`` and covariance ``(*batch, q, q)`` at ``X``.
+
+        ``noise`` (standardized variances, broadcast over ``q``) is added to the
+        diagonal for the predictive distribution of new observations.
+        """
+        mean, _, V = self._cross(X)
+        cov = kernel_matrix(self.covar_module, X, X) - V @ V.mT
+        cov = clamp_diagonal(cov, self.min_variance)
+        if noise is not None:
+            cov = cov + torch.diag_embed(noise.expand(cov.shape[:-1]))
+        return self._untransform(mean, cov)
+
+    def _untransform(self, mean: Tensor, cov: Tensor) -> tuple[Tensor, Tensor]:
+        return mean * self.y_std + self.y_mean, cov * self.y_std.square()
+
+    def baseline_block(self, X_baseline: Tensor) -> BaselineBlock:
+        """Baseline terms for ``X_baseline (n_b, d)``, cached for the same tensor."""
+        if self.baseline is not None and self.baseline.matches(X_baseline):
+            return self.baseline
+        mean, _, V = self._cross(X_baseline)
+        cov = kernel_matrix(self.covar_module, X_baseline, X_baseline) - V @ V.mT
+        mean, cov = self._untransform(mean, clamp_diagonal(cov, self.min_variance))
+        block = BaselineBlock(X_baseline, mean, cov, V)
+        if not X_baseline.requires_grad:
+            self.baseline = block
+        return block
+
+    def joint(self, block: BaselineBlock, X: Tensor) -> JointGaussianPosterior:
+        """Joint posterior over the baseline and ``X (*batch, q, d)``."""
+        mean, _, V = self._cross(X)
+        cov = kernel_matrix(self.covar_module, X, X) - V @ V.mT
+        cov = clamp_diagonal(cov, self.min_variance)
+        cross = kernel_matrix(self.covar_module, X, block.X) - V @ block.V.mT
+        mean, cov = self._untransform(mean, cov)
+        cross = cross * self.y_std.square()
+        return JointGaussianPosterior(block, mean, cross, cov, self.min_variance_orig)

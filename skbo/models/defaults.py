@@ -1,0 +1,280 @@
+r"""skbo's default priors, constraints, kernel and likelihood for its GP.
+
+Notation
+--------
+``d``: continuous input columns; ``G``: categorical groups; ``l``: lengthscales;
+``noise``: Gaussian noise variance of the standardized outcomes.
+
+* ``l ~ LogNormal(sqrt(2) + log(d) / 2, sqrt(3))``, ``l >= 0.025``
+  (Hvarfner et al. 2024, "Vanilla Bayesian Optimization Performs Great in High
+  Dimensions", arXiv 2402.02229; BoTorch's defaults since 0.12);
+* categorical ``l_g ~ LogNormal(log(G) + 1, 1)``, ``l_g >= 0.025`` (skbo's choice);
+* ``noise ~ LogNormal(-4, 1)``, ``noise >= 1e-4`` (BoTorch's defaults);
+* no output scale (the outcomes are standardized); hyperparameters start at the
+  prior mode.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import cast
+
+import torch
+from gpytorch import settings as gpt_settings
+from gpytorch.constraints import GreaterThan
+from gpytorch.kernels import Kernel, ProductKernel
+from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
+from gpytorch.priors import LogNormalPrior, Prior
+from torch import Tensor
+from torch.distributions import TransformedDistribution
+
+from skbo.models.kernels import CategoricalKernel, Matern52Kernel, RBFKernel
+
+__all__ = [
+    "MIN_INFERRED_NOISE",
+    "MIN_LENGTHSCALE",
+    "categorical_lengthscale_prior",
+    "default_kernel",
+    "default_likelihood",
+    "dim_scaled_lengthscale_prior",
+    "lower_bound_constraint",
+    "sync_transformed_priors",
+]
+
+#: Lower bound of the inferred noise variance (standardized units).
+MIN_INFERRED_NOISE = 1e-4
+
+#: Lower bound of every lengthscale of the default kernels (BoTorch's value).
+MIN_LENGTHSCALE = 0.025
+
+
+def _lognormal(loc: float, scale: float) -> LogNormalPrior:
+    # float64 parameters: no float32 rounding of loc / scale in float64 models.
+    f64 = torch.float64
+    return LogNormalPrior(torch.tensor(loc, dtype=f64), torch.tensor(scale, dtype=f64))
+
+
+def dim_scaled_lengthscale_prior(d: int) -> LogNormalPrior:
+    """Dimension-scaled LogNormal lengthscale prior of Hvarfner et al. (2024).
+
+    ``LogNormal(loc = sqrt(2) + log(d) / 2, scale = sqrt(3))``: its median grows
+    like ``sqrt(d)``, so the prior complexity of the model does not explode with
+    the dimension (arXiv 2402.02229; BoTorch's default since 0.12).
+
+    Parameters
+    ----------
+    d : int
+        Number of (continuous) input dimensions, at least 1.
+
+    Returns
+    -------
+    LogNormalPrior
+
+    Examples
+    --------
+    >>> prior = dim_scaled_lengthscale_prior(6)
+    >>> round(float(prior.mode), 3)
+    0.502
+    """
+    if d < 1:
+        raise ValueError(f"d must be a positive integer, got {d}.")
+    return _lognormal(math.sqrt(2.0) + 0.5 * math.log(d), math.sqrt(3.0))
+
+
+def categorical_lengthscale_prior(n_groups: int) -> LogNormalPrior:
+    """LogNormal prior of the categorical kernel's lengthscales.
+
+    ``LogNormal(loc = log(G) + 1, scale = 1)`` with mode ``G`` (the number of
+    categorical groups): at the mode, points that differ in every group still
+    have correlation ``exp(-1)``, so the exponent stays of order one as ``G``
+    grows, the categorical analogue of the dimension scaling above. This choice
+    is skbo's own (the literature gives no standard default).
+
+    Parameters
+    ----------
+    n_groups : int
+        Number of categorical groups ``G``, at least 1.
+
+    Returns
+    -------
+    LogNormalPrior
+
+    Examples
+    --------
+    >>> round(float(categorical_lengthscale_prior(3).mode), 6)
+    3.0
+    """
+    if n_groups < 1:
+        raise ValueError(f"n_groups must be a positive integer, got {n_groups}.")
+    return _lognormal(math.log(n_groups) + 1.0, 1.0)
+
+
+def lower_bound_constraint(lower_bound: float = MIN_LENGTHSCALE) -> GreaterThan:
+    """``value >= lower_bound`` with the raw parameter on a log scale.
+
+    The raw (unconstrained) value is ``log(value - lower_bound)``, which keeps
+    the optimizer's steps well scaled over orders of magnitude (lengthscales,
+    noise variances).
+
+    Parameters
+    ----------
+    lower_bound : float, default=0.025
+        Smallest allowed value (the default is the lengthscale bound).
+
+    Returns
+    -------
+    GreaterThan
+
+    Examples
+    --------
+    >>> import torch
+    >>> c = lower_bound_constraint()
+    >>> round(c.transform(torch.tensor(0.0)).item(), 6)
+    1.025
+    """
+    return GreaterThan(lower_bound, transform=torch.exp, inv_transform=torch.log)
+
+
+def _at_prior_mode(kernel: Kernel, prior: LogNormalPrior) -> Kernel:
+    kernel.lengthscale = prior.mode
+    return kernel
+
+
+def default_kernel(
+    d: int,
+    *,
+    kind: str = "matern52",
+    categorical_groups: Sequence[Sequence[int]] | None = None,
+) -> Kernel:
+    """skbo's default kernel for ``d`` input columns, at its prior mode.
+
+    Without categorical groups: an ARD Matern-5/2 (or RBF) kernel with the
+    dimension-scaled lengthscale prior and ``lengthscale >= 0.025``. With
+    groups: that kernel on the other columns (prior scaled by their number)
+    times a :class:`CategoricalKernel` on the groups; only the categorical
+    kernel when every column is categorical.
+
+    Parameters
+    ----------
+    d : int
+        Number of input columns.
+    kind : {"matern52", "rbf"}, default="matern52"
+        Continuous kernel.
+    categorical_groups : sequence of sequence of int, optional
+        One-hot column groups, one per categorical variable.
+
+    Returns
+    -------
+    gpytorch.kernels.Kernel
+        Lengthscales at the prior mode, default dtype; ``SingleTaskGP`` moves
+        it (priors included) to the dtype and device of its data.
+
+    Examples
+    --------
+    >>> k = default_kernel(3, categorical_groups=[[1, 2]])
+    >>> [type(p).__name__ for p in k.kernels]
+    ['Matern52Kernel', 'CategoricalKernel']
+    >>> k.kernels[0].active_dims
+    tensor([0])
+    """
+    if kind not in ("matern52", "rbf"):
+        raise ValueError(f"kind must be 'matern52' or 'rbf', got {kind!r}.")
+    cls: type[Matern52Kernel] | type[RBFKernel] = (
+        Matern52Kernel if kind == "matern52" else RBFKernel
+    )
+    groups = [list(g) for g in categorical_groups or []]
+    cat_columns = {c for g in groups for c in g}
+    if any(not 0 <= c < d for c in cat_columns):
+        raise ValueError(
+            f"categorical_groups must hold column indices in [0, {d}), got {groups}."
+        )
+    continuous = [c for c in range(d) if c not in cat_columns]
+    kernels: list[Kernel] = []
+    if continuous:
+        prior = dim_scaled_lengthscale_prior(len(continuous))
+        cont = cls(
+            len(continuous),
+            active_dims=continuous if groups else None,
+            lengthscale_prior=prior,
+            lengthscale_constraint=lower_bound_constraint(),
+        )
+        kernels.append(_at_prior_mode(cont, prior))
+    if groups:
+        cat_prior = categorical_lengthscale_prior(len(groups))
+        cat = CategoricalKernel(
+            groups,
+            lengthscale_prior=cat_prior,
+            lengthscale_constraint=lower_bound_constraint(),
+        )
+        kernels.append(_at_prior_mode(cat, cat_prior))
+    return kernels[0] if len(kernels) == 1 else ProductKernel(*kernels)
+
+
+def default_likelihood(
+    Yvar: Tensor | None = None,
+) -> GaussianLikelihood | FixedNoiseGaussianLikelihood:
+    """skbo's default likelihood: inferred or known (fixed) Gaussian noise.
+
+    Without ``Yvar``: homoskedastic Gaussian noise with a ``LogNormal(-4, 1)``
+    prior, ``noise >= 1e-4``, starting at the prior mode (BoTorch's defaults).
+    With ``Yvar``: the known per-point variances, floored at ``gpytorch``'s
+    ``min_fixed_noise`` (quietly, instead of ``gpytorch``'s warning).
+
+    Parameters
+    ----------
+    Yvar : Tensor of shape (n,), optional
+        Known noise variances (in the units of the modelled outcomes).
+
+    Returns
+    -------
+    GaussianLikelihood or FixedNoiseGaussianLikelihood
+
+    Examples
+    --------
+    >>> lik = default_likelihood()
+    >>> round(float(lik.noise.detach()), 4)
+    0.0067
+    """
+    if Yvar is not None:
+        floor = gpt_settings.min_fixed_noise.value(Yvar.dtype)
+        return FixedNoiseGaussianLikelihood(noise=Yvar.clamp_min(floor))
+    f64 = torch.float64
+    prior = LogNormalPrior(torch.tensor(-4.0, dtype=f64), torch.tensor(1.0, dtype=f64))
+    likelihood = GaussianLikelihood(
+        noise_prior=prior, noise_constraint=lower_bound_constraint(MIN_INFERRED_NOISE)
+    )
+    likelihood.noise = prior.mode
+    return likelihood
+
+
+_BUFFERED = "_buffered_"  # gpytorch.priors.utils.BUFFERED_PREFIX
+
+
+def sync_transformed_priors(module: torch.nn.Module) -> None:
+    """Make ``TransformedDistribution`` priors follow ``.to()``.
+
+    NOTE: gpytorch keeps the parameters of such priors (e.g. ``LogNormalPrior``)
+    twice: as ``_buffered_<name>`` buffers, which ``.to()`` moves, and on
+    ``base_dist``, which ``log_prob`` uses and ``.to()`` does not move. Copying
+    the moved buffers over makes the priors follow the model's dtype and device.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Searched recursively for priors.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from gpytorch.priors import LogNormalPrior
+    >>> prior = LogNormalPrior(0.0, 1.0).double()
+    >>> sync_transformed_priors(prior)
+    >>> prior.loc.dtype
+    torch.float64
+    """
+    for m in module.modules():
+        if isinstance(m, Prior) and isinstance(m, TransformedDistribution):
+            for name, buf in cast(torch.nn.Module, m)._buffers.items():
+                if name.startswith(_BUFFERED) and buf is not None:
+                    setattr(m.base_dist, name[len(_BUFFERED) :], buf)

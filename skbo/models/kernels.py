@@ -1,0 +1,355 @@
+r"""Covariance functions of skbo's GP surrogates, evaluated as dense tensors.
+
+Notation
+--------
+``x, x'``: points, rows of ``X1 (..., n, d)`` and ``X2 (..., m, d)``;
+``l (1, d)``: ARD lengthscales; ``z = (x - c) / l`` with a shift ``c`` (the
+kernels below are stationary, so ``c`` cancels out and only improves rounding);
+``r^2 = ||z - z'||^2``; ``K (..., n, m)``: the kernel matrix.
+
+* Matern-5/2: ``k(r) = (1 + sqrt(5) r + 5 r^2 / 3) exp(-sqrt(5) r)``.
+* RBF: ``k(r) = exp(-r^2 / 2)``.
+* Categorical (one-hot groups ``g`` with lengthscales ``l_g``):
+  ``k(x, x') = exp(-sum_g (1 - <x_g, x'_g>) / l_g)``. On exact one-hots
+  ``<x_g, x'_g>`` is 1 when the categories agree and 0 otherwise, so ``k`` is
+  the exponentiated (weighted) Hamming kernel; on relaxed inputs (points of the
+  simplex) it is a positive constant times ``exp`` of a linear kernel, which is
+  positive semi-definite and smooth in ``x``.
+
+There is no output scale: skbo standardizes the outcomes, so ``k(x, x) = 1``
+(Hvarfner et al. 2024, arXiv 2402.02229, and BoTorch's defaults since 0.12).
+Default priors and constraints live in :mod:`skbo.models.defaults`.
+
+All kernels here derive from :class:`DenseKernel`, a ``gpytorch`` kernel with an
+extra :meth:`DenseKernel.dense` method that returns a plain tensor without
+``gpytorch``'s lazy-evaluation machinery. :func:`kernel_matrix` uses it when it
+can and falls back to ``kernel(X1, X2).to_dense()`` for any other kernel.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any, cast
+
+import torch
+from gpytorch.constraints import GreaterThan, Interval
+from gpytorch.kernels import Kernel, ProductKernel
+from gpytorch.priors import Prior
+from linear_operator.operators import LinearOperator
+from torch import Tensor
+
+from skbo.exceptions import UnsupportedError
+from skbo.models._fused import matern52_profile, stationary_matrix
+
+__all__ = [
+    "CategoricalKernel",
+    "DenseKernel",
+    "Matern52Kernel",
+    "RBFKernel",
+    "kernel_matrix",
+]
+
+
+class DenseKernel(Kernel):  # type: ignore[misc]
+    """A ``gpytorch`` kernel that can also be evaluated as a plain dense tensor.
+
+    Subclasses implement ``_dense(x1, x2, symmetric)`` (full matrix) and
+    ``_dense_diag(x1, x2)`` on inputs whose active dimensions are already
+    selected. :meth:`dense` is the fast path used by skbo's GP; ``forward``
+    serves ``gpytorch``'s own machinery with the same numbers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> k = Matern52Kernel(2)
+    >>> X = torch.rand(4, 2, dtype=torch.float64)
+    >>> k.double()
+    Matern52Kernel(...)
+    >>> bool(torch.allclose(k.dense(X, X), k(X, X).to_dense()))
+    True
+    """
+
+    def dense(self, x1: Tensor, x2: Tensor) -> Tensor:
+        """Kernel matrix as a tensor.
+
+        Parameters
+        ----------
+        x1 : Tensor of shape (..., n, d)
+        x2 : Tensor of shape (..., m, d)
+            Batch dimensions broadcast.
+
+        Returns
+        -------
+        K : Tensor of shape (..., n, m)
+        """
+        symmetric = x1 is x2
+        if self.active_dims is not None:
+            x1 = x1.index_select(-1, self.active_dims)
+            x2 = x1 if symmetric else x2.index_select(-1, self.active_dims)
+        return self._dense(x1, x2, symmetric)
+
+    def forward(
+        self,
+        x1: Tensor,
+        x2: Tensor,
+        diag: bool = False,
+        last_dim_is_batch: bool = False,
+        **params: Any,
+    ) -> Tensor:
+        """Kernel matrix (or its diagonal) for ``gpytorch``'s ``__call__``."""
+        if last_dim_is_batch:
+            raise UnsupportedError(
+                f"{type(self).__name__} does not support last_dim_is_batch."
+            )
+        if diag:
+            return self._dense_diag(x1, x2)
+        return self._dense(x1, x2, x1 is x2)
+
+    @abstractmethod
+    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
+        """Full kernel matrix on active-dimension inputs."""
+
+    @abstractmethod
+    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
+        """``k(x1_i, x2_i)`` for matching rows."""
+
+
+class Matern52Kernel(DenseKernel):
+    """Matern-5/2 kernel with ARD lengthscales and no output scale.
+
+    Parameters
+    ----------
+    ard_num_dims : int
+        Number of input dimensions (after ``active_dims``), one lengthscale each.
+    active_dims : sequence of int, optional
+        Columns of the input the kernel acts on (all columns if omitted).
+    lengthscale_prior : gpytorch.priors.Prior, optional
+        Prior on the lengthscales.
+    lengthscale_constraint : gpytorch.constraints.Interval, optional
+        Constraint on the lengthscales (default: positive).
+
+    Examples
+    --------
+    >>> import torch
+    >>> k = Matern52Kernel(1).double()
+    >>> k.lengthscale = 1.0
+    >>> x = torch.tensor([[0.0], [1.0]], dtype=torch.float64)
+    >>> k.dense(x, x)
+    tensor([[1.0000, 0.5240],
+            [0.5240, 1.0000]], ...)
+    """
+
+    has_lengthscale = True
+    is_stationary = True
+
+    def __init__(
+        self,
+        ard_num_dims: int,
+        *,
+        active_dims: Sequence[int] | None = None,
+        lengthscale_prior: Prior | None = None,
+        lengthscale_constraint: Interval | None = None,
+    ) -> None:
+        super().__init__(
+            ard_num_dims=ard_num_dims,
+            active_dims=None if active_dims is None else tuple(active_dims),
+            lengthscale_prior=lengthscale_prior,
+            lengthscale_constraint=lengthscale_constraint,
+        )
+
+    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
+        return stationary_matrix(x1, x2, self.lengthscale, symmetric, matern=True)
+
+    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
+        r2 = ((x1 - x2) / self.lengthscale).pow(2).sum(-1)
+        return matern52_profile(r2)
+
+
+class RBFKernel(DenseKernel):
+    """Squared-exponential (RBF) kernel with ARD lengthscales and no output scale.
+
+    Parameters
+    ----------
+    ard_num_dims : int
+        Number of input dimensions (after ``active_dims``), one lengthscale each.
+    active_dims : sequence of int, optional
+        Columns of the input the kernel acts on (all columns if omitted).
+    lengthscale_prior : gpytorch.priors.Prior, optional
+        Prior on the lengthscales.
+    lengthscale_constraint : gpytorch.constraints.Interval, optional
+        Constraint on the lengthscales (default: positive).
+
+    Examples
+    --------
+    >>> import torch
+    >>> k = RBFKernel(1).double()
+    >>> k.lengthscale = 1.0
+    >>> x = torch.tensor([[0.0], [1.0]], dtype=torch.float64)
+    >>> k.dense(x, x)
+    tensor([[1.0000, 0.6065],
+            [0.6065, 1.0000]], ...)
+    """
+
+    has_lengthscale = True
+    is_stationary = True
+
+    def __init__(
+        self,
+        ard_num_dims: int,
+        *,
+        active_dims: Sequence[int] | None = None,
+        lengthscale_prior: Prior | None = None,
+        lengthscale_constraint: Interval | None = None,
+    ) -> None:
+        super().__init__(
+            ard_num_dims=ard_num_dims,
+            active_dims=None if active_dims is None else tuple(active_dims),
+            lengthscale_prior=lengthscale_prior,
+            lengthscale_constraint=lengthscale_constraint,
+        )
+
+    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
+        return stationary_matrix(x1, x2, self.lengthscale, symmetric, matern=False)
+
+    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return torch.exp(-0.5 * ((x1 - x2) / self.lengthscale).pow(2).sum(-1))
+
+
+class CategoricalKernel(DenseKernel):
+    """Exponentiated-overlap kernel on one-hot groups, one lengthscale per group.
+
+    ``k(x, x') = exp(-sum_g (1 - <x_g, x'_g>) / l_g)``: the exponentiated
+    Hamming kernel on exact one-hots, positive semi-definite and smooth on
+    relaxed (simplex) values, so acquisition functions can be optimized by
+    gradients over the relaxation.
+
+    Parameters
+    ----------
+    groups : sequence of sequence of int
+        One list of one-hot column indices per categorical variable.
+    lengthscale_prior : gpytorch.priors.Prior, optional
+        Prior on the per-group lengthscales.
+    lengthscale_constraint : gpytorch.constraints.Interval, optional
+        Constraint on the lengthscales (default: positive).
+
+    Examples
+    --------
+    >>> import torch
+    >>> k = CategoricalKernel([[0, 1], [2, 3, 4]]).double()
+    >>> k.lengthscale = torch.tensor([[1.0, 2.0]])
+    >>> X = torch.tensor([[1.0, 0, 1, 0, 0], [1, 0, 0, 1, 0], [0, 1, 0, 0, 1]])
+    >>> K = k.dense(X.double(), X.double())
+    >>> bool(torch.isclose(K[0, 2], torch.exp(torch.tensor(-1.5, dtype=K.dtype))))
+    True
+    """
+
+    is_stationary = False
+
+    def __init__(
+        self,
+        groups: Sequence[Sequence[int]],
+        *,
+        lengthscale_prior: Prior | None = None,
+        lengthscale_constraint: Interval | None = None,
+    ) -> None:
+        columns = [int(c) for g in groups for c in g]
+        if not groups or any(len(g) == 0 for g in groups):
+            raise ValueError(
+                "groups must be a non-empty list of non-empty column lists."
+            )
+        if len(set(columns)) != len(columns) or min(columns) < 0:
+            raise ValueError(
+                f"groups must hold distinct non-negative column indices, got {groups}."
+            )
+        # NOTE: no ``ard_num_dims``: gpytorch (in debug mode) checks it against the
+        # number of active columns, which here differs from the number of groups.
+        super().__init__(active_dims=tuple(columns))
+        self.n_groups = len(groups)
+        group_of_column = [i for i, g in enumerate(groups) for _ in g]
+        self.register_buffer(
+            "group_index", torch.tensor(group_of_column, dtype=torch.long)
+        )
+        self.register_parameter(
+            "raw_lengthscale", torch.nn.Parameter(torch.zeros(1, self.n_groups))
+        )
+        if lengthscale_constraint is None:
+            lengthscale_constraint = GreaterThan(0.0)
+        self.register_constraint("raw_lengthscale", lengthscale_constraint)
+        if lengthscale_prior is not None:
+            self.register_prior(
+                "lengthscale_prior",
+                lengthscale_prior,
+                lambda m: m.lengthscale,
+                lambda m, v: m._set_lengthscale(v),
+            )
+
+    @property
+    def lengthscale(self) -> Tensor:
+        """Per-group lengthscales, shape ``(1, n_groups)``."""
+        return cast(
+            Tensor, self.raw_lengthscale_constraint.transform(self.raw_lengthscale)
+        )
+
+    @lengthscale.setter
+    def lengthscale(self, value: Tensor | float) -> None:
+        self._set_lengthscale(value)
+
+    def _set_lengthscale(self, value: Tensor | float) -> None:
+        value = torch.as_tensor(value).to(self.raw_lengthscale)
+        raw = self.raw_lengthscale_constraint.inverse_transform(value)
+        self.initialize(raw_lengthscale=raw.expand_as(self.raw_lengthscale))
+
+    def _weights(self) -> tuple[Tensor, Tensor]:
+        inv = 1.0 / self.lengthscale.reshape(-1)  # (G,)
+        return inv.index_select(0, self.group_index), inv.sum()
+
+    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
+        w, total = self._weights()
+        return torch.exp((x1 * w) @ x2.mT - total)
+
+    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
+        w, total = self._weights()
+        return torch.exp((x1 * w * x2).sum(-1) - total)
+
+
+def kernel_matrix(kernel: Kernel, x1: Tensor, x2: Tensor) -> Tensor:
+    """Dense kernel matrix ``k(x1, x2)`` of any ``gpytorch`` kernel.
+
+    :class:`DenseKernel` instances (and products of them) take the fast path;
+    any other kernel is called the ``gpytorch`` way and densified.
+
+    Parameters
+    ----------
+    kernel : gpytorch.kernels.Kernel
+    x1 : Tensor of shape (..., n, d)
+    x2 : Tensor of shape (..., m, d) or (m, d)
+        A 2-D ``x2`` is shared by every batch of ``x1``.
+
+    Returns
+    -------
+    K : Tensor of shape (..., n, m)
+
+    Examples
+    --------
+    >>> import torch, gpytorch
+    >>> X = torch.rand(5, 2, dtype=torch.float64)
+    >>> k = gpytorch.kernels.MaternKernel(nu=2.5).double()
+    >>> kernel_matrix(k, X, X).shape
+    torch.Size([5, 5])
+    """
+    if isinstance(kernel, DenseKernel):
+        return kernel.dense(x1, x2)
+    if type(kernel) is ProductKernel and kernel.active_dims is None:
+        parts = [kernel_matrix(k, x1, x2) for k in kernel.kernels]
+        out = parts[0]
+        for part in parts[1:]:
+            out = out * part
+        return out
+    if x1 is x2:
+        res = kernel(x1, x1)
+    else:
+        if x2.dim() < x1.dim():
+            x2 = x2.expand(*x1.shape[:-2], *x2.shape[-2:])
+        res = kernel(x1, x2)
+    return res.to_dense() if isinstance(res, LinearOperator) else cast(Tensor, res)
