@@ -29,12 +29,23 @@ _LAZY = {
     "minimize": "skbo._minimize",
 }
 
-__all__ = [*sorted(_LAZY), "__version__"]
+__all__ = [
+    "AllFitsFailedWarning",
+    "BayesSearchCV",
+    "Categorical",
+    "Integer",
+    "OptimizeResult",
+    "Optimizer",
+    "Real",
+    "Space",
+    "__version__",
+    "minimize",
+]
 
 if TYPE_CHECKING:
     from skbo._minimize import minimize
     from skbo._search import AllFitsFailedWarning, BayesSearchCV
-    from skbo.optimizer import OptimizeResult, Optimizer
+    from skbo.optimizer import Optimizer, OptimizeResult
     from skbo.space import Categorical, Integer, Real, Space
 
 

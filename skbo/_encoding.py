@@ -88,11 +88,8 @@ def encode_integer(v: npt.ArrayLike, low: int, high: int, log: bool) -> FloatArr
     """
     a, b = _int_span(low, high, log)
     v = np.asarray(v, dtype=np.float64)
-    if log:
-        # Centre of the bin [log(v - 1/2), log(v + 1/2)].
-        c = 0.5 * (np.log(v - 0.5) + np.log(v + 0.5))
-    else:
-        c = v
+    # With a log prior, the centre of the bin [log(v - 1/2), log(v + 1/2)].
+    c = 0.5 * (np.log(v - 0.5) + np.log(v + 0.5)) if log else v
     return np.asarray((c - a) / (b - a), dtype=np.float64)
 
 

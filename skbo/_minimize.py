@@ -121,14 +121,20 @@ def minimize(
     """
     n_calls = _check_int("n_calls", n_calls, 1)
     batch_size = _check_int("batch_size", batch_size, 1)
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0:
+    if (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, numbers.Integral)
+        or n_jobs == 0
+    ):
         raise ValueError(f"n_jobs must be a non-zero int, got {n_jobs!r}.")
     callbacks = check_callbacks(callback)
 
     points0: list[list[Any]] = []
     if x0 is not None:
         if not isinstance(x0, Sequence) or isinstance(x0, str) or len(x0) == 0:
-            raise ValueError(f"x0 must be a point or a non-empty list of points, got {x0!r}.")
+            raise ValueError(
+                f"x0 must be a point or a non-empty list of points, got {x0!r}."
+            )
         first = x0[0]
         nested = isinstance(first, Sequence) and not isinstance(first, str)
         points0 = [list(p) for p in x0] if nested else [list(x0)]
@@ -147,7 +153,9 @@ def minimize(
     if n_initial_points is None:
         from skbo.space import Space
 
-        n_dims = (dimensions if isinstance(dimensions, Space) else Space(dimensions)).n_dims
+        n_dims = (
+            dimensions if isinstance(dimensions, Space) else Space(dimensions)
+        ).n_dims
         n_initial_points = max(1, max(5, n_dims + 1) - len(points0))
         # The default never exceeds the budget; an explicit value that does is an error.
         n_initial_points = max(1, min(n_initial_points, n_calls - n_eval0))
@@ -177,21 +185,23 @@ def minimize(
     def run_batch(points: list[list[Any]]) -> list[float]:
         if n_jobs == 1 or len(points) == 1:
             values: list[float] = []
-            for i, p in enumerate(points):
+            for p in points:
                 try:
                     values.append(_evaluate(func, p))
                 except BaseException as err:
                     if values:
                         opt.tell(points[: len(values)], values)
-                    err.optimize_result = opt.get_result()  # type: ignore[attr-defined]
+                    err.optimize_result = opt.get_result()
                     raise
             return values
         from joblib import Parallel, delayed
 
         try:
-            return list(Parallel(n_jobs=n_jobs)(delayed(_evaluate)(func, p) for p in points))
+            return list(
+                Parallel(n_jobs=n_jobs)(delayed(_evaluate)(func, p) for p in points)
+            )
         except BaseException as err:
-            err.optimize_result = opt.get_result()  # type: ignore[attr-defined]
+            err.optimize_result = opt.get_result()
             raise
 
     if values0 is not None:

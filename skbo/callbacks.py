@@ -109,7 +109,9 @@ class DeadlineStopper:
 
     def __init__(self, total_time: float) -> None:
         if not (isinstance(total_time, (int, float)) and total_time > 0):
-            raise ValueError(f"total_time must be a positive number, got {total_time!r}.")
+            raise ValueError(
+                f"total_time must be a positive number, got {total_time!r}."
+            )
         self.total_time = float(total_time)
         self._start: float | None = None
 
@@ -137,7 +139,8 @@ class NoImprovementStopper:
     --------
     >>> from types import SimpleNamespace
     >>> stopper = NoImprovementStopper(patience=2)
-    >>> [stopper(SimpleNamespace(func_vals=v)) for v in ([3.0], [3.0, 4.0], [3.0, 4.0, 5.0])]
+    >>> history = ([3.0], [3.0, 4.0], [3.0, 4.0, 5.0])
+    >>> [stopper(SimpleNamespace(func_vals=v)) for v in history]
     [False, False, True]
     """
 
@@ -297,7 +300,8 @@ class ProgressBar:
             except ImportError:
                 if self.use_tqdm:
                     raise ImportError(
-                        "ProgressBar(use_tqdm=True) needs tqdm: pip install skbo[progress]"
+                        "ProgressBar(use_tqdm=True) needs tqdm: "
+                        "pip install skbo[progress]"
                     ) from None
             else:
                 self._bar = tqdm(total=self.total, unit="eval")

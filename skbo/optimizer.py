@@ -159,6 +159,19 @@ class Optimizer:
     (5, True)
     """
 
+    space: Space
+    n_initial_points: int
+    initial_point_generator: str
+    acquisition: str | Callable[..., Any]
+    acq_optimizer_kwargs: dict[str, Any]
+    model_kwargs: dict[str, Any]
+    device: torch.device
+    dtype: torch.dtype
+    n_threads: int | None
+    random_state: np.random.RandomState
+    _n_initial_asked: int
+    _initial_design: list[list[Any]]
+
     def __init__(
         self,
         dimensions: Any,
@@ -180,7 +193,8 @@ class Optimizer:
             n_initial_points, numbers.Integral
         ):
             raise TypeError(
-                f"n_initial_points must be an int >= 1 or None, got {n_initial_points!r}."
+                "n_initial_points must be an int >= 1 or None, "
+                f"got {n_initial_points!r}."
             )
         if n_initial_points < 1:
             raise ValueError(f"n_initial_points must be >= 1, got {n_initial_points}.")
@@ -205,13 +219,17 @@ class Optimizer:
         if dtype is None:
             dtype = torch.float64
         if dtype not in (torch.float32, torch.float64):
-            raise ValueError(f"dtype must be torch.float32 or torch.float64, got {dtype}.")
+            raise ValueError(
+                f"dtype must be torch.float32 or torch.float64, got {dtype}."
+            )
         self.n_initial_points = int(n_initial_points)
         self.initial_point_generator = initial_point_generator
         self.acquisition = acquisition
         self.acq_optimizer_kwargs = dict(acq_optimizer_kwargs or {})
         self.model_kwargs = dict(model_kwargs or {})
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.device = (
+            torch.device(device) if device is not None else torch.device("cpu")
+        )
         self.dtype = dtype
         self.n_threads = n_threads
         self.random_state = check_random_state(random_state)
@@ -292,7 +310,7 @@ class Optimizer:
                 stacklevel=3,
             )
             return self._ask_random(n, avoid=pending_extra)
-        except (RuntimeError, torch.linalg.LinAlgError) as err:
+        except RuntimeError as err:  # torch.linalg.LinAlgError included
             warnings.warn(
                 f"The model-based suggestion failed ({err}); proposing random points "
                 "instead.",
@@ -316,7 +334,8 @@ class Optimizer:
         return out
 
     def _key(self, point: Sequence[Any]) -> bytes:
-        return np.round(self.space.transform([point])[0], 12).tobytes()
+        key: bytes = np.round(self.space.transform([point])[0], 12).tobytes()
+        return key
 
     def _training_data(self) -> tuple[torch.Tensor, torch.Tensor]:
         X = torch.as_tensor(self.space.transform(self.Xi), **self._tkwargs)
@@ -344,7 +363,9 @@ class Optimizer:
 
         kwargs = dict(self.model_kwargs)
         if self.space.categorical_groups and "categorical_groups" not in kwargs:
-            kwargs["categorical_groups"] = [list(g) for g in self.space.categorical_groups]
+            kwargs["categorical_groups"] = [
+                list(g) for g in self.space.categorical_groups
+            ]
         model = SingleTaskGP(X, Y, **kwargs)
         previous = self.models[-1] if self.models else None
         fit_gp(model, warm_start=previous, n_threads=None)
@@ -352,7 +373,11 @@ class Optimizer:
         return model
 
     def _build_acquisition(
-        self, model: Any, X: torch.Tensor, Y: torch.Tensor, X_pending: torch.Tensor | None
+        self,
+        model: Any,
+        X: torch.Tensor,
+        Y: torch.Tensor,
+        X_pending: torch.Tensor | None,
     ) -> Any:
         best_f = Y.max()
         if isinstance(self.acquisition, str):
@@ -423,22 +448,26 @@ class Optimizer:
         OptimizeResult
             The result so far (see :meth:`get_result`).
         """
-        many = isinstance(y, (list, tuple)) or (isinstance(y, np.ndarray) and y.ndim == 1)
+        many = isinstance(y, (list, tuple)) or (
+            isinstance(y, np.ndarray) and y.ndim == 1
+        )
         if many:
             if not isinstance(x, Sequence) or len(x) != len(y):
+                got = len(x) if isinstance(x, Sequence) else type(x).__name__
                 raise ValueError(
                     f"With a list of {len(y)} values, x must be a list of as many "
-                    f"points; got {len(x) if isinstance(x, Sequence) else type(x).__name__}."
+                    f"points; got {got}."
                 )
             points, values = list(x), list(y)
         else:
             points, values = [x], [y]
         checked_values = [
-            _as_failure_aware_float(v, i if many else None) for i, v in enumerate(values)
+            _as_failure_aware_float(v, i if many else None)
+            for i, v in enumerate(values)
         ]
         for point in points:
             self.space.validate_point(point)
-        for point, value in zip(points, checked_values):
+        for point, value in zip(points, checked_values, strict=True):
             self.Xi.append(list(point))
             self.yi.append(value)
             self._remove_pending(point)

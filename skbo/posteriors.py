@@ -58,6 +58,7 @@ def psd_safe_cholesky(A: Tensor, max_tries: int = 4) -> Tensor:
     >>> bool(torch.allclose(L @ L.T, A))
     True
     """
+    L: Tensor
     L, info = torch.linalg.cholesky_ex(A)
     if not bool(info.any()):
         return L
@@ -76,7 +77,7 @@ def psd_safe_cholesky(A: Tensor, max_tries: int = 4) -> Tensor:
             )
             return L
         jitter *= 10.0
-    raise torch.linalg.LinAlgError(
+    raise torch.linalg.LinAlgError(  # type: ignore[attr-defined]
         "Cholesky decomposition failed even after adding jitter "
         f"{jitter / 10:.1e}: the matrix is not positive semi-definite."
     )
@@ -149,7 +150,10 @@ class GaussianPosterior(Posterior):
     """
 
     def __init__(self, mean: Tensor, covariance: Tensor) -> None:
-        if covariance.shape[:-1] != mean.shape or covariance.shape[-1] != mean.shape[-1]:
+        if (
+            covariance.shape[:-1] != mean.shape
+            or covariance.shape[-1] != mean.shape[-1]
+        ):
             raise ValueError(
                 f"covariance of shape {tuple(covariance.shape)} does not match mean of "
                 f"shape {tuple(mean.shape)}; expected {(*mean.shape, mean.shape[-1])}."

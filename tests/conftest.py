@@ -10,7 +10,9 @@ import torch
 _DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Skip tests marked ``cuda`` when no CUDA device is present."""
     if torch.cuda.is_available():
         return

@@ -31,6 +31,8 @@ __all__ = ["optimize_restarts", "screen_and_refine"]
 # Added to the loss per restart whose value turned non-finite during the run:
 # the line search then backs off from such points.
 _PENALTY = 1e10
+
+
 class _Objective:
     """``x (R k,) -> (-sum_r alpha(x_r), gradient)`` for SciPy, tracking the best."""
 

@@ -30,7 +30,9 @@ def check_random_state(random_state: RandomStateLike) -> np.random.RandomState:
         return np.random.RandomState()
     if isinstance(random_state, np.random.RandomState):
         return random_state
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+    if isinstance(random_state, numbers.Integral) and not isinstance(
+        random_state, bool
+    ):
         if not 0 <= int(random_state) < 2**32:
             raise ValueError(
                 f"random_state must be an int in [0, 2**32), got {random_state}."

@@ -61,7 +61,9 @@ def limit_threads(n_threads: int | None = 1) -> Iterator[None]:
         yield
         return
     if n_threads < 1:
-        raise ValueError(f"n_threads must be a positive integer or None, got {n_threads}.")
+        raise ValueError(
+            f"n_threads must be a positive integer or None, got {n_threads}."
+        )
     with _LOCK, ExitStack() as stack:
         previous = torch.get_num_threads()
         if previous != n_threads:
