@@ -53,6 +53,7 @@ def minimize(
     model_kwargs: Mapping[str, Any] | None = None,
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
+    output_transform: str | None = "yeo-johnson",
 ) -> OptimizeResult:
     """Minimize a black-box function by Bayesian optimization.
 
@@ -96,6 +97,9 @@ def minimize(
         Passed to :class:`skbo.Optimizer`.
     device, dtype : optional
         Where and in which precision the model runs.
+    output_transform : {"yeo-johnson", "box-cox"} or None, default="yeo-johnson"
+        Rank-preserving warp of the values before the GP sees them (see
+        :class:`skbo.Optimizer`).
 
     Returns
     -------
@@ -176,6 +180,7 @@ def minimize(
         random_state=random_state,
         device=device,
         dtype=dtype,
+        output_transform=output_transform,
     )
     for p in points0:
         opt.space.validate_point(p)

@@ -235,3 +235,23 @@ def test_exhausted_discrete_space_warns_and_continues() -> None:
             opt.tell(x, float(x[0]))
     assert len(opt.Xi) == 5
     assert {p[0] for p in opt.Xi} == {0, 1, 2}
+
+
+def test_output_transform_is_rank_preserving() -> None:
+    from skbo.optimizer import _warp_outcomes
+
+    y = np.array([0.4, 0.5, 3.0, 80.0, 300.0, 1.2])
+    z = _warp_outcomes(y, "yeo-johnson")
+    assert np.array_equal(np.argsort(z), np.argsort(y))
+    assert abs(z.mean()) < 1e-8
+    assert _warp_outcomes(y[:2], "yeo-johnson") is not None
+    np.testing.assert_array_equal(_warp_outcomes(y, None), y)
+    np.testing.assert_array_equal(_warp_outcomes(np.ones(4), "yeo-johnson"), np.ones(4))
+
+
+def test_output_transform_none_and_bad_value() -> None:
+    opt = make(n_initial_points=3, output_transform=None)
+    run(opt, quadratic, 5)
+    assert len(opt.Xi) == 5
+    with pytest.raises(ValueError, match="output_transform"):
+        Optimizer([(0.0, 1.0)], output_transform="log")
