@@ -27,4 +27,4 @@ def test_lazy_attributes() -> None:
     assert skbo.Real.__name__ == "Real"
     assert "BayesSearchCV" in dir(skbo)
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        skbo.nope  # noqa: B018
+        skbo.nope
