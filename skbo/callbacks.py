@@ -45,6 +45,20 @@ Callback = Callable[["OptimizeResult"], "bool | None"]
 def check_callbacks(callback: Any) -> list[Callback]:
     """Turn ``None``, a callable or an iterable of callables into a list.
 
+    Parameters
+    ----------
+    callback : None, callable or iterable of callables
+        What the user passed as ``callback``.
+
+    Returns
+    -------
+    list of callables
+
+    Raises
+    ------
+    TypeError
+        If ``callback`` or one of its items is not callable.
+
     Examples
     --------
     >>> check_callbacks(None)
@@ -72,6 +86,18 @@ def check_callbacks(callback: Any) -> list[Callback]:
 
 def run_callbacks(callbacks: list[Callback], result: OptimizeResult) -> bool:
     """Call every callback (all of them, in order); True if any asks to stop.
+
+    Parameters
+    ----------
+    callbacks : list of callables
+        As returned by :func:`check_callbacks`.
+    result : OptimizeResult
+        The result so far.
+
+    Returns
+    -------
+    bool
+        Whether any callback returned a true value.
 
     Examples
     --------

@@ -230,10 +230,16 @@ class MCAcquisitionFunction(AcquisitionFunction):
         -------
         values : Tensor of shape (b,) or ()
         """
-        posterior = self._posterior(X)
+        return self._evaluate(self._posterior(X))
+
+    def _evaluate(self, posterior: Posterior) -> Tensor:
+        """Samples, utility and reductions: ``posterior -> (b,)``."""
         base = self.sampler.base_samples(posterior.q, posterior.device, posterior.dtype)
         samples = posterior.rsample_from_base_samples(base)  # (S, b, q')
-        values = self._sample_forward(samples)  # (S, b, q)
+        return self._reduce(self._sample_forward(samples))
+
+    def _reduce(self, values: Tensor) -> Tensor:
+        """``(S, b, q) -> (b,)``: :meth:`_reduce_q`, then :meth:`_reduce_samples`."""
         # A single point needs no (smooth) max; every reduction is exact there.
         values = values.squeeze(-1) if values.shape[-1] == 1 else self._reduce_q(values)
         return self._reduce_samples(values)

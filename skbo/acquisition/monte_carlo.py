@@ -28,6 +28,7 @@ import torch
 from torch import Tensor
 
 from skbo.acquisition.base import MCAcquisitionFunction, _as_buffer, _check_beta
+from skbo.models._prediction import JointGaussianPosterior
 from skbo.models.base import Model
 from skbo.posteriors import Posterior
 from skbo.sampling import MCSampler, SobolQMCNormalSampler
@@ -172,6 +173,34 @@ def _split_joint_samples(
     return candidates, incumbents
 
 
+def _blockwise_samples(
+    posterior: JointGaussianPosterior, base: Tensor, n_pending: int
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """Samples of a block posterior, split without materializing the joint ones.
+
+    Returns the candidates' samples ``(S, b, q)``, the baseline samples
+    ``(S, n_b)`` (shared by every t-batch, the same tensor on every call with
+    the same base samples) and the pending points' samples ``(S, b, m)`` (None
+    when ``m = 0``).
+    """
+    new = posterior.rsample_new_from_base_samples(base)  # (S, b, q + m)
+    fb = posterior.baseline.samples(base)
+    if n_pending == 0:
+        return new, fb, None
+    q = new.shape[-1] - n_pending
+    return new[..., :q], fb, new[..., q:]
+
+
+def _with_baseline(fb: Tensor, Y_pending: Tensor) -> Tensor:
+    """Baseline samples ``(S, n_b)`` broadcast to and joined with ``(S, b, m)``."""
+    S, nb = fb.shape
+    shape = (S, *Y_pending.shape[1:-1], nb)
+    return torch.cat(
+        [fb.reshape(S, *([1] * (Y_pending.dim() - 2)), nb).expand(shape), Y_pending],
+        dim=-1,
+    )
+
+
 class qExpectedImprovement(MCAcquisitionFunction):
     """Monte-Carlo ``q``-batch expected improvement over ``best_f``.
 
@@ -272,6 +301,20 @@ class qNoisyExpectedImprovement(MCAcquisitionFunction):
 
     def _posterior(self, X: Tensor) -> Posterior:
         return self.model.joint_posterior(self.X_baseline.to(X), X)
+
+    def _evaluate(self, posterior: Posterior) -> Tensor:
+        if not isinstance(posterior, JointGaussianPosterior):
+            return super()._evaluate(posterior)
+        # NOTE: block posteriors give the baseline samples once (they do not
+        # depend on X), so only the candidates' samples are drawn per call.
+        base = self.sampler.base_samples(posterior.q, posterior.device, posterior.dtype)
+        n_pending = 0 if self.X_pending is None else self.X_pending.shape[0]
+        Y, fb, Y_pending = _blockwise_samples(posterior, base, n_pending)
+        if Y_pending is None:
+            best = fb.amax(dim=-1).reshape(-1, *([1] * (Y.dim() - 1)))
+        else:
+            best = _with_baseline(fb, Y_pending).amax(dim=-1, keepdim=True)
+        return self._reduce((Y - best).clamp_min(0.0))
 
     def _sample_forward(self, samples: Tensor) -> Tensor:
         n_pending = 0 if self.X_pending is None else self.X_pending.shape[0]

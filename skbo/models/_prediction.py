@@ -17,11 +17,12 @@ only ``k(X, B) - V V_B^T``.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
-from skbo.models.kernels import kernel_matrix
+from skbo.models.kernels import cross_kernel, kernel_diagonal, kernel_matrix
 from skbo.posteriors import GaussianPosterior, psd_safe_cholesky
 
 __all__ = ["BaselineBlock", "ExactPredictor", "JointGaussianPosterior"]
@@ -64,6 +65,35 @@ class BaselineBlock:
         self.covariance = covariance
         self.V = V
         self._scale_tril: Tensor | None = None
+        self._samples: tuple[Tensor, int, Tensor] | None = None
+        self.cross: Callable[[Tensor], Tensor] | None = None
+
+    def samples(self, base_samples: Tensor) -> Tensor:
+        """Baseline samples ``(S, n_b)`` from the first ``n_b`` base-sample columns.
+
+        They do not depend on the new points, so they are computed once per
+        ``base_samples`` tensor (samplers hand out the same cached tensor).
+
+        Parameters
+        ----------
+        base_samples : Tensor of shape (S, n_b + q)
+
+        Returns
+        -------
+        samples : Tensor of shape (S, n_b)
+        """
+        cached = self._samples
+        if (
+            cached is not None
+            and cached[0] is base_samples
+            and cached[1] == base_samples._version
+        ):
+            return cached[2]
+        nb = self.mean.shape[-1]
+        zb = base_samples[:, :nb].to(self.mean)
+        fb = torch.addmm(self.mean, zb, self.scale_tril.mT)
+        self._samples = (base_samples, base_samples._version, fb)
+        return fb
 
     @property
     def scale_tril(self) -> Tensor:
@@ -120,6 +150,28 @@ class JointGaussianPosterior(GaussianPosterior):
     def _expand_baseline(self, t: Tensor) -> Tensor:
         return t.expand(*self._batch, *t.shape)
 
+    # NOTE: overridden so that the Monte-Carlo template, which reads them on
+    # every call, does not materialize the joint mean.
+    @property
+    def q(self) -> int:
+        """Number of jointly distributed points, ``n_b + q``."""
+        return int(self._baseline.mean.shape[-1] + self._mean_x.shape[-1])
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the posterior's tensors."""
+        return self._mean_x.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating-point type of the posterior's tensors."""
+        return self._mean_x.dtype
+
+    @property
+    def baseline(self) -> BaselineBlock:
+        """The shared baseline block."""
+        return self._baseline
+
     @property
     def mean(self) -> Tensor:
         """Posterior mean, shape ``(*batch, n_b + q)`` (baseline first)."""
@@ -155,7 +207,10 @@ class JointGaussianPosterior(GaussianPosterior):
             cxb = self._cov_xb.reshape(-1, nb)
             Lxb = torch.linalg.solve_triangular(Lbb.mT, cxb, upper=True, left=False)
             Lxb = Lxb.reshape(self._cov_xb.shape)
-            schur = self._cov_xx - Lxb @ Lxb.mT
+            if Lxb.shape[-2] == 1:
+                schur = self._cov_xx - Lxb.square().sum(-1, keepdim=True)
+            else:
+                schur = self._cov_xx - Lxb @ Lxb.mT
             self._factors = (Lxb, _cholesky_or_sqrt(schur, self._min_variance))
         return self._factors
 
@@ -168,6 +223,41 @@ class JointGaussianPosterior(GaussianPosterior):
         top = torch.cat([Lbb, zeros], dim=-1)
         return torch.cat([top, torch.cat([Lxb, Lxx], dim=-1)], dim=-2)
 
+    def _check_base(self, base_samples: Tensor) -> None:
+        nb = self._baseline.mean.shape[-1]
+        q = self._mean_x.shape[-1]
+        if base_samples.dim() != 2 or base_samples.shape[-1] != nb + q:
+            raise ValueError(
+                f"base_samples must have shape (S, {nb + q}), "
+                f"got {tuple(base_samples.shape)}."
+            )
+
+    def rsample_new_from_base_samples(self, base_samples: Tensor) -> Tensor:
+        """Samples ``(S, *batch, q)`` at the new points only (baseline left out).
+
+        Equal to the last ``q`` columns of :meth:`rsample_from_base_samples`;
+        the baseline samples are :meth:`BaselineBlock.samples`.
+
+        Parameters
+        ----------
+        base_samples : Tensor of shape (S, n_b + q)
+
+        Returns
+        -------
+        samples : Tensor of shape (S, *batch, q)
+        """
+        self._check_base(base_samples)
+        nb = self._baseline.mean.shape[-1]
+        z = base_samples.to(self._mean_x)
+        zb, zx = z[:, :nb], z[:, nb:]
+        Lxb, Lxx = self._block_factors()
+        if Lxx.shape[-1] == 1:
+            # q = 1: Lxx is (*batch, 1, 1); one fused multiply-add, no matmul.
+            fx = torch.addcmul(Lxb @ zb.mT, Lxx, zx.mT)
+        else:
+            fx = Lxb @ zb.mT + Lxx @ zx.mT
+        return fx.movedim(-1, 0) + self._mean_x  # (S, *batch, q)
+
     def rsample_from_base_samples(self, base_samples: Tensor) -> Tensor:
         """Joint samples ``(S, *batch, n_b + q)`` from ``(S, n_b + q)`` normal draws.
 
@@ -179,19 +269,9 @@ class JointGaussianPosterior(GaussianPosterior):
         -------
         samples : Tensor of shape (S, *batch, n_b + q)
         """
-        nb = self._baseline.mean.shape[-1]
-        q = self._mean_x.shape[-1]
-        if base_samples.dim() != 2 or base_samples.shape[-1] != nb + q:
-            raise ValueError(
-                f"base_samples must have shape (S, {nb + q}), "
-                f"got {tuple(base_samples.shape)}."
-            )
-        z = base_samples.to(self._mean_x)
-        zb, zx = z[:, :nb], z[:, nb:]
-        S = z.shape[0]
-        fb = self._baseline.mean + zb @ self._baseline.scale_tril.mT  # (S, n_b)
-        Lxb, Lxx = self._block_factors()
-        fx = (Lxb @ zb.mT + Lxx @ zx.mT).movedim(-1, 0) + self._mean_x  # (S, *batch, q)
+        fx = self.rsample_new_from_base_samples(base_samples)
+        fb = self._baseline.samples(base_samples)  # (S, n_b)
+        S, nb = fb.shape
         fb = fb.reshape(S, *([1] * len(self._batch)), nb).expand(S, *self._batch, nb)
         return torch.cat([fb, fx], dim=-1)
 
@@ -290,16 +370,40 @@ class ExactPredictor:
         cov = kernel_matrix(self.covar_module, X_baseline, X_baseline) - V @ V.mT
         mean, cov = self._untransform(mean, clamp_diagonal(cov, self.min_variance))
         block = BaselineBlock(X_baseline, mean, cov, V)
+        # NOTE: k(X, Z) and k(X, B) in one kernel call per acquisition call,
+        # with the scaled [Z; B] prepared once.
+        block.cross = cross_kernel(
+            self.covar_module, torch.cat([self.train_X, X_baseline.detach()])
+        )
         if not X_baseline.requires_grad:
             self.baseline = block
         return block
 
     def joint(self, block: BaselineBlock, X: Tensor) -> JointGaussianPosterior:
         """Joint posterior over the baseline and ``X (*batch, q, d)``."""
-        mean, _, V = self._cross(X)
-        cov = kernel_matrix(self.covar_module, X, X) - V @ V.mT
-        cov = clamp_diagonal(cov, self.min_variance)
-        cross = kernel_matrix(self.covar_module, X, block.X) - V @ block.V.mT
+        if block.cross is None or block.X.requires_grad:
+            K = torch.cat(
+                [
+                    kernel_matrix(self.covar_module, X, self.train_X),
+                    kernel_matrix(self.covar_module, X, block.X),
+                ],
+                dim=-1,
+            )
+        else:
+            K = block.cross(X)
+        n = self.train_X.shape[0]
+        Kxz, Kxb = K[..., :n], K[..., n:]
+        V = torch.linalg.solve_triangular(self.L, Kxz.reshape(-1, n).mT, upper=False)
+        V = V.mT.reshape(Kxz.shape)
+        mean = self.mean_module(X) + Kxz @ self.alpha
+        if X.shape[-2] == 1:
+            # q = 1: the prior variance and a squared norm, no (q, q) products.
+            var = kernel_diagonal(self.covar_module, X) - V.square().sum(-1)
+            cov = var.clamp_min(self.min_variance).unsqueeze(-1)
+        else:
+            cov = kernel_matrix(self.covar_module, X, X) - V @ V.mT
+            cov = clamp_diagonal(cov, self.min_variance)
+        cross = Kxb - V @ block.V.mT
         mean, cov = self._untransform(mean, cov)
         cross = cross * self.y_std.square()
         return JointGaussianPosterior(block, mean, cross, cov, self.min_variance_orig)

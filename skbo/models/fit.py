@@ -50,9 +50,9 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 @dataclass(frozen=True)
 class FitResult:
-    """Outcome of :func:`fit_gp`.
+    """Outcome of :func:`fit_gp` (a frozen record; fields are also attributes).
 
-    Attributes
+    Parameters
     ----------
     loss : float
         Final negative log posterior per observation (standardized units);

@@ -28,8 +28,9 @@ can and falls back to ``kernel(X1, X2).to_dense()`` for any other kernel.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 import torch
@@ -40,13 +41,19 @@ from linear_operator.operators import LinearOperator
 from torch import Tensor
 
 from skbo.exceptions import UnsupportedError
-from skbo.models._fused import matern52_profile, stationary_matrix
+from skbo.models._fused import (
+    fused_stationary,
+    matern52_profile,
+    stationary_matrix,
+)
 
 __all__ = [
     "CategoricalKernel",
     "DenseKernel",
     "Matern52Kernel",
     "RBFKernel",
+    "cross_kernel",
+    "kernel_diagonal",
     "kernel_matrix",
 ]
 
@@ -58,6 +65,12 @@ class DenseKernel(Kernel):  # type: ignore[misc]
     ``_dense_diag(x1, x2)`` on inputs whose active dimensions are already
     selected. :meth:`dense` is the fast path used by skbo's GP; ``forward``
     serves ``gpytorch``'s own machinery with the same numbers.
+
+    Parameters
+    ----------
+    **kwargs
+        Passed to :class:`gpytorch.kernels.Kernel` (``ard_num_dims``,
+        ``active_dims``, ``lengthscale_prior``, ``lengthscale_constraint``, ...).
 
     Examples
     --------
@@ -353,3 +366,82 @@ def kernel_matrix(kernel: Kernel, x1: Tensor, x2: Tensor) -> Tensor:
             x2 = x2.expand(*x1.shape[:-2], *x2.shape[-2:])
         res = kernel(x1, x2)
     return res.to_dense() if isinstance(res, LinearOperator) else cast(Tensor, res)
+
+
+def kernel_diagonal(kernel: Kernel, x: Tensor) -> Tensor:
+    """Prior variances ``k(x_i, x_i)`` of any ``gpytorch`` kernel.
+
+    Matern-5/2 and RBF kernels (no output scale) give ones without touching
+    ``x``, :class:`CategoricalKernel` its own diagonal, products multiply their
+    parts; any other kernel is called with ``diag=True``.
+
+    Parameters
+    ----------
+    kernel : gpytorch.kernels.Kernel
+    x : Tensor of shape (..., n, d)
+
+    Returns
+    -------
+    diag : Tensor of shape (..., n)
+
+    Examples
+    --------
+    >>> import torch
+    >>> X = torch.rand(2, 3, 4, dtype=torch.float64)
+    >>> kernel_diagonal(Matern52Kernel(4).double(), X).shape
+    torch.Size([2, 3])
+    """
+    if isinstance(kernel, (Matern52Kernel, RBFKernel)):
+        # Stationary, no output scale: k(x, x) = 1, with a zero derivative.
+        return x.new_ones(x.shape[:-1])
+    if isinstance(kernel, DenseKernel):
+        if kernel.active_dims is not None:
+            x = x.index_select(-1, kernel.active_dims)
+        return kernel._dense_diag(x, x)
+    if type(kernel) is ProductKernel and kernel.active_dims is None:
+        out = kernel_diagonal(kernel.kernels[0], x)
+        for part in kernel.kernels[1:]:
+            out = out * kernel_diagonal(part, x)
+        return out
+    res = kernel(x, x, diag=True)
+    return res.to_dense() if isinstance(res, LinearOperator) else cast(Tensor, res)
+
+
+def cross_kernel(kernel: Kernel, x2: Tensor) -> Callable[[Tensor], Tensor]:
+    """``x1 -> k(x1, x2)`` for a fixed ``x2`` and fixed hyperparameters.
+
+    For Matern-5/2 and RBF kernels on all columns, the centred and scaled
+    ``x2`` and the inverse lengthscales are computed once (the caller must not
+    change the kernel's parameters afterwards, e.g. a frozen copy); any other
+    kernel falls back to :func:`kernel_matrix`.
+
+    Parameters
+    ----------
+    kernel : gpytorch.kernels.Kernel
+    x2 : Tensor of shape (m, d)
+
+    Returns
+    -------
+    callable
+        Maps ``x1 (..., n, d)`` to ``K (..., n, m)``, differentiable in ``x1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> k = Matern52Kernel(2).double()
+    >>> X = torch.rand(5, 2, dtype=torch.float64)
+    >>> bool(torch.allclose(cross_kernel(k, X)(X[:2]), kernel_matrix(k, X[:2], X)))
+    True
+    """
+    if isinstance(kernel, (Matern52Kernel, RBFKernel)) and kernel.active_dims is None:
+        matern = isinstance(kernel, Matern52Kernel)
+        with torch.no_grad():
+            shift = x2.reshape(-1, x2.shape[-1]).mean(0)
+            inv = (math.sqrt(5.0) if matern else math.sqrt(0.5)) / kernel.lengthscale
+            z2 = (x2 - shift) * inv
+
+        def evaluate(x1: Tensor) -> Tensor:
+            return fused_stationary((x1 - shift) * inv, z2, matern)
+
+        return evaluate
+    return lambda x1: kernel_matrix(kernel, x1, x2)

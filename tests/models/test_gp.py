@@ -399,3 +399,30 @@ def test_priors_and_constraints_follow_to():
         assert prior.loc.dtype == torch.float64
     for _, constraint in model.named_constraints():
         assert constraint.lower_bound.dtype == torch.float64
+
+
+@pytest.mark.parametrize("q", [1, 3])
+def test_joint_posterior_new_samples_and_cached_baseline_samples(q, dtype):
+    X, Y = _data(n=12, d=3)
+    model = SingleTaskGP(X.to(dtype), Y.to(dtype))
+    Xb = model.train_X[:5]
+    g = torch.Generator().manual_seed(2)
+    Xq = torch.rand(4, q, 3, generator=g).to(dtype)
+    joint = model.joint_posterior(Xb, Xq)
+    assert joint.q == 5 + q and joint.dtype == dtype
+    full = model.posterior(torch.cat([Xb.expand(4, 5, 3), Xq], dim=-2))
+    tol = {"rtol": 1e-4, "atol": 1e-4} if dtype == torch.float32 else {}
+    torch.testing.assert_close(joint.variance, full.variance, **tol)
+    base = torch.randn(16, 5 + q, generator=g).to(dtype)
+    samples = joint.rsample_from_base_samples(base)
+    new = joint.rsample_new_from_base_samples(base)
+    assert new.shape == (16, 4, q)
+    torch.testing.assert_close(new, samples[..., 5:])
+    fb = joint.baseline.samples(base)
+    torch.testing.assert_close(fb.unsqueeze(1).expand(16, 4, 5), samples[..., :5])
+    # Computed once per base-samples tensor, recomputed after an in-place change.
+    assert model.joint_posterior(Xb, Xq).baseline.samples(base) is fb
+    base.mul_(2.0)
+    assert joint.baseline.samples(base) is not fb
+    with pytest.raises(ValueError, match="base_samples"):
+        joint.rsample_new_from_base_samples(base[:, :2])

@@ -17,6 +17,8 @@ from skbo.models.kernels import (
     CategoricalKernel,
     Matern52Kernel,
     RBFKernel,
+    cross_kernel,
+    kernel_diagonal,
     kernel_matrix,
 )
 
@@ -173,3 +175,41 @@ def test_untransformed_constraint_allowed():
     k = Matern52Kernel(2, lengthscale_constraint=GreaterThan(0.1, transform=None))
     k.lengthscale = 0.5
     assert torch.allclose(k.lengthscale, torch.full((1, 2), 0.5))
+
+
+def _kernels(dtype):
+    matern = Matern52Kernel(3).to(dtype)
+    matern.lengthscale = torch.tensor([[0.3, 0.7, 1.1]])
+    rbf = RBFKernel(3).to(dtype)
+    rbf.lengthscale = torch.tensor([[0.5, 0.2, 0.9]])
+    cat = CategoricalKernel([[1, 2]]).to(dtype)
+    cat.lengthscale = torch.tensor([[0.8]])
+    cont = Matern52Kernel(1, active_dims=[0]).to(dtype)
+    scaled = gpytorch.kernels.ScaleKernel(gpytorch.kernels.RBFKernel()).to(dtype)
+    scaled.outputscale = 2.5
+    return [matern, rbf, cat, cont * cat, scaled]
+
+
+@pytest.mark.parametrize("which", range(5))
+def test_kernel_diagonal_matches_the_matrix_diagonal(which, dtype):
+    kernel = _kernels(dtype)[which]
+    X = torch.rand(2, 4, 3, generator=torch.Generator().manual_seed(0)).to(dtype)
+    expected = kernel_matrix(kernel, X, X).diagonal(dim1=-2, dim2=-1)
+    torch.testing.assert_close(kernel_diagonal(kernel, X), expected)
+
+
+@pytest.mark.parametrize("which", range(5))
+def test_cross_kernel_matches_kernel_matrix_with_gradient(which, dtype):
+    kernel = _kernels(dtype)[which]
+    g = torch.Generator().manual_seed(1)
+    X2 = torch.rand(6, 3, generator=g).to(dtype)
+    X1 = torch.rand(2, 4, 3, generator=g).to(dtype)
+    A, B = X1.clone().requires_grad_(True), X1.clone().requires_grad_(True)
+    K = cross_kernel(kernel, X2)(A)
+    K_ref = kernel_matrix(kernel, B, X2)
+    tol = {"rtol": 1e-4, "atol": 1e-5} if dtype == torch.float32 else {}
+    torch.testing.assert_close(K, K_ref, **tol)
+    W = torch.rand(K.shape, generator=g).to(dtype)
+    (gA,) = torch.autograd.grad((K * W).sum(), A)
+    (gB,) = torch.autograd.grad((K_ref * W).sum(), B)
+    torch.testing.assert_close(gA, gB, **tol)
