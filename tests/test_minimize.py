@@ -212,7 +212,7 @@ def test_verbose(capsys) -> None:
     [
         ({"n_calls": 0}, ValueError, "n_calls"),
         ({"n_calls": 3, "n_initial_points": 5}, ValueError, "exceed n_calls"),
-        ({"x0": [[2.0, 0.5]]}, ValueError, ""),
+        ({"x0": [[2.0, 0.5]]}, ValueError, None),
         ({"x0": [[0.5, 0.5]], "y0": [1.0, 2.0]}, ValueError, "y0"),
         ({"y0": [1.0]}, ValueError, "without x0"),
         ({"batch_size": 0}, ValueError, "batch_size"),
