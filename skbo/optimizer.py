@@ -110,7 +110,13 @@ def _warp_outcomes(y: np.ndarray, method: str | None) -> np.ndarray:
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        z = PowerTransformer(method=method).fit_transform(y.reshape(-1, 1)).ravel()
+        transformer = PowerTransformer(method=method).fit(y.reshape(-1, 1))
+        # NOTE: only ever compress the *bad* (high) tail of the losses: a
+        # lambda above 1 would be convex and squeeze the good tail, where the
+        # GP needs its resolution (seen on Hartmann-6 and Levy-8).
+        if float(transformer.lambdas_[0]) > 1.0:
+            return y
+        z = transformer.transform(y.reshape(-1, 1)).ravel()
     if not np.all(np.isfinite(z)) or np.ptp(z) == 0:
         return y
     return np.asarray(z, dtype=np.float64)
