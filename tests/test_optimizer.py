@@ -255,3 +255,11 @@ def test_output_transform_none_and_bad_value() -> None:
     assert len(opt.Xi) == 5
     with pytest.raises(ValueError, match="output_transform"):
         Optimizer([(0.0, 1.0)], output_transform="log")
+
+
+def test_output_transform_never_squeezes_the_good_tail() -> None:
+    from skbo.optimizer import _warp_outcomes
+
+    # Left-skewed losses (a long tail of *good* values): left as they are.
+    y = -np.array([0.0, 0.01, 0.02, 0.05, 0.1, 3.0, 3.3])
+    np.testing.assert_array_equal(_warp_outcomes(y, "yeo-johnson"), y)
