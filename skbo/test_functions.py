@@ -410,7 +410,33 @@ class Hartmann(SyntheticTestFunction):
         return -(alpha * torch.exp(-inner)).sum(-1)
 
 
-class Ackley(SyntheticTestFunction):
+class _ScalableFunction(SyntheticTestFunction):
+    """A function on the box ``[_low, _high]^dim`` for any ``dim >= _min_dim``.
+
+    Its global minimum ``_min_per_dim * dim`` is at ``(_argmin, ..., _argmin)``.
+    """
+
+    _low: float
+    _high: float
+    _argmin: float
+    _min_dim = 1
+    _min_per_dim = 0.0
+
+    def __init__(
+        self,
+        dim: int = 2,
+        *,
+        noise_std: float | None = None,
+        random_state: RandomStateLike = None,
+    ) -> None:
+        super().__init__(noise_std=noise_std, random_state=random_state)
+        self.dim = _check_dim(dim, self._min_dim, type(self).__name__)
+        self.bounds = _box(self._low, self._high, self.dim)
+        self.optimal_value = self._min_per_dim * self.dim
+        self.optimizers = np.full((1, self.dim), self._argmin)
+
+
+class Ackley(_ScalableFunction):
     """Ackley function on ``[-32.768, 32.768]^dim``, minimum 0 at the origin.
 
     Parameters
@@ -428,19 +454,7 @@ class Ackley(SyntheticTestFunction):
     True
     """
 
-    optimal_value = 0.0
-
-    def __init__(
-        self,
-        dim: int = 2,
-        *,
-        noise_std: float | None = None,
-        random_state: RandomStateLike = None,
-    ) -> None:
-        super().__init__(noise_std=noise_std, random_state=random_state)
-        self.dim = _check_dim(dim, 1, "Ackley")
-        self.bounds = _box(-32.768, 32.768, self.dim)
-        self.optimizers = np.zeros((1, self.dim))
+    _low, _high, _argmin = -32.768, 32.768, 0.0
 
     def _evaluate(self, X: Tensor) -> Tensor:
         a, b, c = 20.0, 0.2, 2.0 * math.pi
@@ -450,7 +464,7 @@ class Ackley(SyntheticTestFunction):
         )
 
 
-class Levy(SyntheticTestFunction):
+class Levy(_ScalableFunction):
     """Levy function on ``[-10, 10]^dim``, minimum 0 at ``(1, ..., 1)``.
 
     Parameters
@@ -468,19 +482,7 @@ class Levy(SyntheticTestFunction):
     True
     """
 
-    optimal_value = 0.0
-
-    def __init__(
-        self,
-        dim: int = 2,
-        *,
-        noise_std: float | None = None,
-        random_state: RandomStateLike = None,
-    ) -> None:
-        super().__init__(noise_std=noise_std, random_state=random_state)
-        self.dim = _check_dim(dim, 1, "Levy")
-        self.bounds = _box(-10.0, 10.0, self.dim)
-        self.optimizers = np.ones((1, self.dim))
+    _low, _high, _argmin = -10.0, 10.0, 1.0
 
     def _evaluate(self, X: Tensor) -> Tensor:
         w = 1.0 + (X - 1.0) / 4.0
@@ -494,7 +496,7 @@ class Levy(SyntheticTestFunction):
         return first + middle + last
 
 
-class Rosenbrock(SyntheticTestFunction):
+class Rosenbrock(_ScalableFunction):
     """Rosenbrock function on ``[-5, 10]^dim``, minimum 0 at ``(1, ..., 1)``.
 
     Parameters
@@ -512,19 +514,8 @@ class Rosenbrock(SyntheticTestFunction):
     1.0
     """
 
-    optimal_value = 0.0
-
-    def __init__(
-        self,
-        dim: int = 2,
-        *,
-        noise_std: float | None = None,
-        random_state: RandomStateLike = None,
-    ) -> None:
-        super().__init__(noise_std=noise_std, random_state=random_state)
-        self.dim = _check_dim(dim, 2, "Rosenbrock")
-        self.bounds = _box(-5.0, 10.0, self.dim)
-        self.optimizers = np.ones((1, self.dim))
+    _low, _high, _argmin = -5.0, 10.0, 1.0
+    _min_dim = 2
 
     def _evaluate(self, X: Tensor) -> Tensor:
         x, y = X[..., :-1], X[..., 1:]
@@ -537,7 +528,7 @@ _ST_ARGMIN = -2.903534
 _ST_MIN = 0.5 * (_ST_ARGMIN**4 - 16.0 * _ST_ARGMIN**2 + 5.0 * _ST_ARGMIN)
 
 
-class StyblinskiTang(SyntheticTestFunction):
+class StyblinskiTang(_ScalableFunction):
     """Styblinski-Tang function on ``[-5, 5]^dim``, minimum ``-39.166 dim``.
 
     Parameters
@@ -556,18 +547,8 @@ class StyblinskiTang(SyntheticTestFunction):
     (-78.3323, -78.3323)
     """
 
-    def __init__(
-        self,
-        dim: int = 2,
-        *,
-        noise_std: float | None = None,
-        random_state: RandomStateLike = None,
-    ) -> None:
-        super().__init__(noise_std=noise_std, random_state=random_state)
-        self.dim = _check_dim(dim, 1, "StyblinskiTang")
-        self.bounds = _box(-5.0, 5.0, self.dim)
-        self.optimal_value = _ST_MIN * self.dim
-        self.optimizers = np.full((1, self.dim), _ST_ARGMIN)
+    _low, _high, _argmin = -5.0, 5.0, _ST_ARGMIN
+    _min_per_dim = _ST_MIN
 
     def _evaluate(self, X: Tensor) -> Tensor:
         return 0.5 * (X**4 - 16.0 * X**2 + 5.0 * X).sum(-1)

@@ -96,7 +96,17 @@ class AnalyticAcquisitionFunction(AcquisitionFunction):
         self.X_pending = None
 
 
-class ExpectedImprovement(AnalyticAcquisitionFunction):
+class _ImprovementAcquisitionFunction(AnalyticAcquisitionFunction):
+    """Analytic acquisition function of the improvement over ``best_f``."""
+
+    best_f: Tensor
+
+    def __init__(self, model: Model, best_f: float | Tensor) -> None:
+        super().__init__(model)
+        self.register_buffer("best_f", _as_buffer(best_f, "best_f"))
+
+
+class ExpectedImprovement(_ImprovementAcquisitionFunction):
     """Expected improvement ``E[max(f(x) - f*, 0)] = sigma h(z)``.
 
     Underflows to 0 (with a 0 gradient) a few standard deviations below
@@ -118,12 +128,6 @@ class ExpectedImprovement(AnalyticAcquisitionFunction):
     tensor(0.3989)
     """
 
-    best_f: Tensor
-
-    def __init__(self, model: Model, best_f: float | Tensor) -> None:
-        super().__init__(model)
-        self.register_buffer("best_f", _as_buffer(best_f, "best_f"))
-
     @t_batch_mode_transform(expected_q=1)
     def forward(self, X: Tensor) -> Tensor:
         """Expected improvement at each t-batch.
@@ -141,7 +145,7 @@ class ExpectedImprovement(AnalyticAcquisitionFunction):
         return sigma * (normal_pdf(z) + z * normal_cdf(z))
 
 
-class LogExpectedImprovement(AnalyticAcquisitionFunction):
+class LogExpectedImprovement(_ImprovementAcquisitionFunction):
     """Logarithm of expected improvement, stable far into the tail.
 
     Equals ``log(EI)`` wherever EI is representable, and stays finite with
@@ -163,12 +167,6 @@ class LogExpectedImprovement(AnalyticAcquisitionFunction):
     tensor(-808.2986)
     """
 
-    best_f: Tensor
-
-    def __init__(self, model: Model, best_f: float | Tensor) -> None:
-        super().__init__(model)
-        self.register_buffer("best_f", _as_buffer(best_f, "best_f"))
-
     @t_batch_mode_transform(expected_q=1)
     def forward(self, X: Tensor) -> Tensor:
         """Log expected improvement at each t-batch.
@@ -186,7 +184,7 @@ class LogExpectedImprovement(AnalyticAcquisitionFunction):
         return log_h(z) + torch.log(sigma)
 
 
-class ProbabilityOfImprovement(AnalyticAcquisitionFunction):
+class ProbabilityOfImprovement(_ImprovementAcquisitionFunction):
     """Probability of improvement ``P(f(x) > f*) = Phi(z)``.
 
     Parameters
@@ -205,12 +203,6 @@ class ProbabilityOfImprovement(AnalyticAcquisitionFunction):
     tensor(0.5000)
     """
 
-    best_f: Tensor
-
-    def __init__(self, model: Model, best_f: float | Tensor) -> None:
-        super().__init__(model)
-        self.register_buffer("best_f", _as_buffer(best_f, "best_f"))
-
     @t_batch_mode_transform(expected_q=1)
     def forward(self, X: Tensor) -> Tensor:
         """Probability of improvement at each t-batch.
@@ -227,7 +219,7 @@ class ProbabilityOfImprovement(AnalyticAcquisitionFunction):
         return normal_cdf(self._z_and_sigma(X, self.best_f)[0])
 
 
-class LogProbabilityOfImprovement(AnalyticAcquisitionFunction):
+class LogProbabilityOfImprovement(_ImprovementAcquisitionFunction):
     """Log probability of improvement ``log Phi(z)``, stable in the tail.
 
     Parameters
@@ -245,12 +237,6 @@ class LogProbabilityOfImprovement(AnalyticAcquisitionFunction):
     >>> LogProbabilityOfImprovement(MockModel(post), best_f=40.0)(torch.rand(1, 2))
     tensor(-804.6085)
     """
-
-    best_f: Tensor
-
-    def __init__(self, model: Model, best_f: float | Tensor) -> None:
-        super().__init__(model)
-        self.register_buffer("best_f", _as_buffer(best_f, "best_f"))
 
     @t_batch_mode_transform(expected_q=1)
     def forward(self, X: Tensor) -> Tensor:

@@ -26,12 +26,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from skbo.acquisition.base import MCAcquisitionFunction, _as_buffer
-from skbo.acquisition.monte_carlo import (
-    _blockwise_samples,
-    _prepare_baseline,
-    _split_joint_samples,
-    _with_baseline,
-)
+from skbo.acquisition.monte_carlo import _NoisyImprovementAcquisitionFunction
 from skbo.acquisition.utils import (
     fatmax,
     log_fatplus,
@@ -39,9 +34,7 @@ from skbo.acquisition.utils import (
     logmeanexp,
     smooth_amax,
 )
-from skbo.models._prediction import JointGaussianPosterior
 from skbo.models.base import Model
-from skbo.posteriors import Posterior
 from skbo.sampling import MCSampler
 
 __all__ = ["qLogExpectedImprovement", "qLogNoisyExpectedImprovement"]
@@ -128,7 +121,7 @@ class qLogExpectedImprovement(MCAcquisitionFunction):
         return logmeanexp(values, dim=0)
 
 
-class qLogNoisyExpectedImprovement(MCAcquisitionFunction):
+class qLogNoisyExpectedImprovement(_NoisyImprovementAcquisitionFunction):
     """Log of the Monte-Carlo ``q``-batch noisy expected improvement.
 
     skbo's default acquisition function. Per joint sample, the incumbent is
@@ -175,8 +168,6 @@ class qLogNoisyExpectedImprovement(MCAcquisitionFunction):
     True
     """
 
-    X_baseline: Tensor
-
     def __init__(
         self,
         model: Model,
@@ -191,42 +182,16 @@ class qLogNoisyExpectedImprovement(MCAcquisitionFunction):
         super().__init__(model, sampler=sampler, X_pending=X_pending)
         self.fat = bool(fat)
         self.tau_max, self.tau_relu = _check_temperatures(tau_max, tau_relu)
-        baseline = _prepare_baseline(model, X_baseline, self.sampler, prune_baseline)
-        self.register_buffer("X_baseline", baseline)
-        self._incumbent: tuple[Tensor, Tensor] | None = None
+        self._set_baseline(X_baseline, prune_baseline)
 
-    def _posterior(self, X: Tensor) -> Posterior:
-        return self.model.joint_posterior(self.X_baseline.to(X), X)
-
-    def _evaluate(self, posterior: Posterior) -> Tensor:
-        if not isinstance(posterior, JointGaussianPosterior):
-            return super()._evaluate(posterior)
-        # NOTE: block posteriors give the baseline samples once (they do not
-        # depend on X), so without pending points the smoothed incumbent of
-        # every sample is computed once and only the candidates' samples are
-        # drawn per call; same values as the joint path up to rounding.
-        base = self.sampler.base_samples(posterior.q, posterior.device, posterior.dtype)
-        n_pending = 0 if self.X_pending is None else self.X_pending.shape[0]
-        Y, fb, Y_pending = _blockwise_samples(posterior, base, n_pending)
-        if Y_pending is None:
-            cached = self._incumbent
-            if cached is None or cached[0] is not fb:
-                cached = (fb, _smooth_max(fb, self.fat, self.tau_max, keepdim=True))
-                self._incumbent = cached
-            best = cached[1].reshape(-1, *([1] * (Y.dim() - 1)))
-        else:
-            Y_inc = _with_baseline(fb, Y_pending)
-            best = _smooth_max(Y_inc, self.fat, self.tau_max, keepdim=True)
-        return self._reduce(_log_improvement(Y - best, self.fat, self.tau_relu))
-
-    def _sample_forward(self, samples: Tensor) -> Tensor:
-        n_pending = 0 if self.X_pending is None else self.X_pending.shape[0]
-        Y, Y_inc = _split_joint_samples(samples, self.X_baseline.shape[0], n_pending)
+    def _best(self, Y_inc: Tensor) -> Tensor:
         # NOTE: a smooth incumbent keeps the value differentiable in the
         # baseline samples (which depend on X through the joint posterior);
         # it overestimates max(Y_inc) by at most tau_max * log(n_b + m).
-        best = _smooth_max(Y_inc, self.fat, self.tau_max, keepdim=True)
-        return _log_improvement(Y - best, self.fat, self.tau_relu)
+        return _smooth_max(Y_inc, self.fat, self.tau_max, keepdim=True)
+
+    def _improvement(self, diff: Tensor) -> Tensor:
+        return _log_improvement(diff, self.fat, self.tau_relu)
 
     def _reduce_q(self, values: Tensor) -> Tensor:
         return _smooth_max(values, self.fat, self.tau_max)

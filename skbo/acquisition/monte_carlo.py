@@ -23,6 +23,7 @@ Log-space variants (qLogEI, qLogNEI) live in :mod:`skbo.acquisition.logei`.
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 
 import torch
 from torch import Tensor
@@ -201,6 +202,60 @@ def _with_baseline(fb: Tensor, Y_pending: Tensor) -> Tensor:
     )
 
 
+class _NoisyImprovementAcquisitionFunction(MCAcquisitionFunction):
+    """Improvement over incumbents sampled jointly with the candidates.
+
+    The incumbents are the baseline points ``X_b`` and the pending points.
+    Subclasses call :meth:`_set_baseline` in ``__init__`` and define the
+    incumbent value :meth:`_best` and the utility :meth:`_improvement`.
+    """
+
+    X_baseline: Tensor
+
+    def _set_baseline(self, X_baseline: Tensor, prune: bool) -> None:
+        baseline = _prepare_baseline(self.model, X_baseline, self.sampler, prune)
+        self.register_buffer("X_baseline", baseline)
+        self._incumbent: tuple[Tensor, Tensor] | None = None
+
+    @abstractmethod
+    def _best(self, Y_inc: Tensor) -> Tensor:
+        """Incumbent value ``(..., 1)`` of the incumbents' samples ``(..., n)``."""
+
+    @abstractmethod
+    def _improvement(self, diff: Tensor) -> Tensor:
+        """Utility of the candidates' samples minus the incumbent value."""
+
+    def _posterior(self, X: Tensor) -> Posterior:
+        return self.model.joint_posterior(self.X_baseline.to(X), X)
+
+    def _n_pending(self) -> int:
+        return 0 if self.X_pending is None else self.X_pending.shape[0]
+
+    def _evaluate(self, posterior: Posterior) -> Tensor:
+        if not isinstance(posterior, JointGaussianPosterior):
+            return super()._evaluate(posterior)
+        # NOTE: block posteriors give the baseline samples once (they do not
+        # depend on X), so without pending points the incumbent value of every
+        # sample is computed once and only the candidates' samples are drawn
+        # per call; same values as the joint path up to rounding.
+        base = self.sampler.base_samples(posterior.q, posterior.device, posterior.dtype)
+        Y, fb, Y_pending = _blockwise_samples(posterior, base, self._n_pending())
+        if Y_pending is None:
+            cached = self._incumbent
+            if cached is None or cached[0] is not fb:
+                cached = (fb, self._best(fb))
+                self._incumbent = cached
+            best = cached[1].reshape(-1, *([1] * (Y.dim() - 1)))
+        else:
+            best = self._best(_with_baseline(fb, Y_pending))
+        return self._reduce(self._improvement(Y - best))
+
+    def _sample_forward(self, samples: Tensor) -> Tensor:
+        n_baseline = self.X_baseline.shape[0]
+        Y, Y_inc = _split_joint_samples(samples, n_baseline, self._n_pending())
+        return self._improvement(Y - self._best(Y_inc))
+
+
 class qExpectedImprovement(MCAcquisitionFunction):
     """Monte-Carlo ``q``-batch expected improvement over ``best_f``.
 
@@ -243,7 +298,7 @@ class qExpectedImprovement(MCAcquisitionFunction):
         return (samples - self.best_f.to(samples).unsqueeze(-1)).clamp_min(0.0)
 
 
-class qNoisyExpectedImprovement(MCAcquisitionFunction):
+class qNoisyExpectedImprovement(_NoisyImprovementAcquisitionFunction):
     """Monte-Carlo ``q``-batch noisy expected improvement.
 
     The incumbent is the maximum of the posterior samples at the baseline
@@ -285,8 +340,6 @@ class qNoisyExpectedImprovement(MCAcquisitionFunction):
     True
     """
 
-    X_baseline: Tensor
-
     def __init__(
         self,
         model: Model,
@@ -296,30 +349,13 @@ class qNoisyExpectedImprovement(MCAcquisitionFunction):
         prune_baseline: bool = True,
     ) -> None:
         super().__init__(model, sampler=sampler, X_pending=X_pending)
-        baseline = _prepare_baseline(model, X_baseline, self.sampler, prune_baseline)
-        self.register_buffer("X_baseline", baseline)
+        self._set_baseline(X_baseline, prune_baseline)
 
-    def _posterior(self, X: Tensor) -> Posterior:
-        return self.model.joint_posterior(self.X_baseline.to(X), X)
+    def _best(self, Y_inc: Tensor) -> Tensor:
+        return Y_inc.amax(dim=-1, keepdim=True)
 
-    def _evaluate(self, posterior: Posterior) -> Tensor:
-        if not isinstance(posterior, JointGaussianPosterior):
-            return super()._evaluate(posterior)
-        # NOTE: block posteriors give the baseline samples once (they do not
-        # depend on X), so only the candidates' samples are drawn per call.
-        base = self.sampler.base_samples(posterior.q, posterior.device, posterior.dtype)
-        n_pending = 0 if self.X_pending is None else self.X_pending.shape[0]
-        Y, fb, Y_pending = _blockwise_samples(posterior, base, n_pending)
-        if Y_pending is None:
-            best = fb.amax(dim=-1).reshape(-1, *([1] * (Y.dim() - 1)))
-        else:
-            best = _with_baseline(fb, Y_pending).amax(dim=-1, keepdim=True)
-        return self._reduce((Y - best).clamp_min(0.0))
-
-    def _sample_forward(self, samples: Tensor) -> Tensor:
-        n_pending = 0 if self.X_pending is None else self.X_pending.shape[0]
-        Y, Y_inc = _split_joint_samples(samples, self.X_baseline.shape[0], n_pending)
-        return (Y - Y_inc.amax(dim=-1, keepdim=True)).clamp_min(0.0)
+    def _improvement(self, diff: Tensor) -> Tensor:
+        return diff.clamp_min(0.0)
 
 
 class qUpperConfidenceBound(MCAcquisitionFunction):

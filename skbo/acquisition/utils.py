@@ -65,7 +65,12 @@ def normal_pdf(z: Tensor) -> Tensor:
     >>> normal_pdf(torch.tensor([0.0]))
     tensor([0.3989])
     """
-    return torch.exp(-0.5 * z * z - _LOG_SQRT_2PI)
+    return torch.exp(_log_normal_pdf(z))
+
+
+def _log_normal_pdf(z: Tensor) -> Tensor:
+    """``log(phi(z))``."""
+    return -0.5 * z * z - _LOG_SQRT_2PI
 
 
 def normal_cdf(z: Tensor) -> Tensor:
@@ -138,15 +143,13 @@ def log_h(z: Tensor) -> Tensor:
     h1 = normal_pdf(z1) + z1 * normal_cdf(z1)
     b1 = torch.log(h1)
     z2 = z.clamp(-T, -1.0)
-    b2 = (
-        -0.5 * z2 * z2
-        - _LOG_SQRT_2PI
-        + torch.log1p(z2 * _SQRT_HALF_PI * torch.special.erfcx(-_INV_SQRT2 * z2))
+    b2 = _log_normal_pdf(z2) + torch.log1p(
+        z2 * _SQRT_HALF_PI * torch.special.erfcx(-_INV_SQRT2 * z2)
     )
     z3 = z.clamp_max(-T)
     w = z3.reciprocal().square()
     series = w * (-3.0 + w * (15.0 + w * (-105.0 + w * 945.0)))
-    b3 = -0.5 * z3 * z3 - _LOG_SQRT_2PI - 2.0 * torch.log(-z3) + torch.log1p(series)
+    b3 = _log_normal_pdf(z3) - 2.0 * torch.log(-z3) + torch.log1p(series)
     return torch.where(z > -1.0, b1, torch.where(z > -T, b2, b3))
 
 

@@ -128,7 +128,43 @@ class DenseKernel(Kernel):  # type: ignore[misc]
         """``k(x1_i, x2_i)`` for matching rows."""
 
 
-class Matern52Kernel(DenseKernel):
+class _StationaryKernel(DenseKernel):
+    """ARD stationary kernel ``k(r)``, given by its profile in ``r^2``."""
+
+    _matern: bool
+
+    has_lengthscale = True
+    is_stationary = True
+
+    def __init__(
+        self,
+        ard_num_dims: int,
+        *,
+        active_dims: Sequence[int] | None = None,
+        lengthscale_prior: Prior | None = None,
+        lengthscale_constraint: Interval | None = None,
+    ) -> None:
+        super().__init__(
+            ard_num_dims=ard_num_dims,
+            active_dims=None if active_dims is None else tuple(active_dims),
+            lengthscale_prior=lengthscale_prior,
+            lengthscale_constraint=lengthscale_constraint,
+        )
+
+    @abstractmethod
+    def _profile(self, r2: Tensor) -> Tensor:
+        """``k`` as a function of the squared scaled distance ``r^2``."""
+
+    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
+        return stationary_matrix(
+            x1, x2, self.lengthscale, symmetric, matern=self._matern
+        )
+
+    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
+        return self._profile(((x1 - x2) / self.lengthscale).pow(2).sum(-1))
+
+
+class Matern52Kernel(_StationaryKernel):
     """Matern-5/2 kernel with ARD lengthscales and no output scale.
 
     Parameters
@@ -153,33 +189,13 @@ class Matern52Kernel(DenseKernel):
             [0.5240, 1.0000]], ...)
     """
 
-    has_lengthscale = True
-    is_stationary = True
+    _matern = True
 
-    def __init__(
-        self,
-        ard_num_dims: int,
-        *,
-        active_dims: Sequence[int] | None = None,
-        lengthscale_prior: Prior | None = None,
-        lengthscale_constraint: Interval | None = None,
-    ) -> None:
-        super().__init__(
-            ard_num_dims=ard_num_dims,
-            active_dims=None if active_dims is None else tuple(active_dims),
-            lengthscale_prior=lengthscale_prior,
-            lengthscale_constraint=lengthscale_constraint,
-        )
-
-    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
-        return stationary_matrix(x1, x2, self.lengthscale, symmetric, matern=True)
-
-    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
-        r2 = ((x1 - x2) / self.lengthscale).pow(2).sum(-1)
+    def _profile(self, r2: Tensor) -> Tensor:
         return matern52_profile(r2)
 
 
-class RBFKernel(DenseKernel):
+class RBFKernel(_StationaryKernel):
     """Squared-exponential (RBF) kernel with ARD lengthscales and no output scale.
 
     Parameters
@@ -204,29 +220,10 @@ class RBFKernel(DenseKernel):
             [0.6065, 1.0000]], ...)
     """
 
-    has_lengthscale = True
-    is_stationary = True
+    _matern = False
 
-    def __init__(
-        self,
-        ard_num_dims: int,
-        *,
-        active_dims: Sequence[int] | None = None,
-        lengthscale_prior: Prior | None = None,
-        lengthscale_constraint: Interval | None = None,
-    ) -> None:
-        super().__init__(
-            ard_num_dims=ard_num_dims,
-            active_dims=None if active_dims is None else tuple(active_dims),
-            lengthscale_prior=lengthscale_prior,
-            lengthscale_constraint=lengthscale_constraint,
-        )
-
-    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
-        return stationary_matrix(x1, x2, self.lengthscale, symmetric, matern=False)
-
-    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
-        return torch.exp(-0.5 * ((x1 - x2) / self.lengthscale).pow(2).sum(-1))
+    def _profile(self, r2: Tensor) -> Tensor:
+        return torch.exp(-0.5 * r2)
 
 
 class CategoricalKernel(DenseKernel):

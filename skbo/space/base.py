@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -296,6 +297,28 @@ class _Range(Dimension):
             f"{type(self).__name__}(low={self._low!r}, high={self._high!r}, "
             f"prior={self._prior!r}{name})"
         )
+
+    def _set_range(
+        self,
+        kind: str,
+        low: Any,
+        high: Any,
+        prior: Any,
+        name: Any,
+        check_bound: Callable[[Any, str, str], Any],
+    ) -> str:
+        """Validate and set the name, prior and bounds; return the message prefix.
+
+        ``check_bound(value, param, where)`` validates and converts one bound.
+        """
+        name = _check_name(name)
+        where = _describe(kind, name)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_prior", _check_prior(prior, where))
+        object.__setattr__(self, "_low", check_bound(low, "low", where))
+        object.__setattr__(self, "_high", check_bound(high, "high", where))
+        self._check_order(where)
+        return where
 
     def _check_order(self, where: str) -> None:
         if not self._low < self._high:

@@ -30,9 +30,6 @@ from skbo._encoding import decode_integer, decode_real, encode_integer, encode_r
 from skbo.space.base import (
     FloatArray,
     _as_code_matrix,
-    _check_name,
-    _check_prior,
-    _describe,
     _is_bool,
     _Range,
 )
@@ -91,13 +88,7 @@ class Real(_Range):
         prior: str = "uniform",
         name: str | None = None,
     ) -> None:
-        name = _check_name(name)
-        where = _describe("Real", name)
-        object.__setattr__(self, "_name", name)
-        object.__setattr__(self, "_prior", _check_prior(prior, where))
-        object.__setattr__(self, "_low", _real_bound(low, "low", where))
-        object.__setattr__(self, "_high", _real_bound(high, "high", where))
-        self._check_order(where)
+        where = self._set_range("Real", low, high, prior, name, _real_bound)
         if not math.isfinite(self._high - self._low):
             raise ValueError(
                 f"{where}: high - low must be a finite float, got "
@@ -227,13 +218,7 @@ class Integer(_Range):
         prior: str = "uniform",
         name: str | None = None,
     ) -> None:
-        name = _check_name(name)
-        where = _describe("Integer", name)
-        object.__setattr__(self, "_name", name)
-        object.__setattr__(self, "_prior", _check_prior(prior, where))
-        object.__setattr__(self, "_low", _integer_bound(low, "low", where))
-        object.__setattr__(self, "_high", _integer_bound(high, "high", where))
-        self._check_order(where)
+        self._set_range("Integer", low, high, prior, name, _integer_bound)
 
     def with_name(self, name: str | None) -> Integer:
         """Return a copy named ``name``.
