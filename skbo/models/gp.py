@@ -297,6 +297,14 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         return result
 
     # ------------------------------------------------------------------ prediction
+    def __getstate__(self) -> dict[str, Any]:
+        # The prediction cache holds closures (not picklable) and is rebuilt
+        # on demand: pickles and deep copies carry only the model itself.
+        state = dict(super().__getstate__())
+        state["_predictor"] = None
+        state["_fingerprint"] = None
+        return state
+
     def clear_cache(self) -> None:
         """Drop the cached factorization (recomputed on the next prediction).
 

@@ -426,3 +426,17 @@ def test_joint_posterior_new_samples_and_cached_baseline_samples(q, dtype):
     assert joint.baseline.samples(base) is not fb
     with pytest.raises(ValueError, match="base_samples"):
         joint.rsample_new_from_base_samples(base[:, :2])
+
+
+def test_pickle_and_deepcopy_after_prediction() -> None:
+    import copy
+    import pickle
+
+    X = torch.rand(8, 2, dtype=torch.float64)
+    model = SingleTaskGP(X, X.sum(-1))
+    Xt = torch.rand(3, 1, 2, dtype=torch.float64)
+    mean = model.posterior(Xt).mean
+    model.joint_posterior(X[:2], Xt).mean  # fills the baseline cache too
+    for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert torch.allclose(clone.posterior(Xt).mean, mean)
+    assert model._predictor is not None  # the original keeps its cache
