@@ -300,7 +300,7 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
     def __getstate__(self) -> dict[str, Any]:
         # The prediction cache holds closures (not picklable) and is rebuilt
         # on demand: pickles and deep copies carry only the model itself.
-        state = dict(super().__getstate__())
+        state = dict(self.__dict__)
         state["_predictor"] = None
         state["_fingerprint"] = None
         return state
