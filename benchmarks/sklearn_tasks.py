@@ -118,14 +118,14 @@ def _hgb() -> Any:
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(
-        max_iter=150, early_stopping=False, random_state=0
+        max_iter=100, early_stopping=False, random_state=0
     )
 
 
 def _hgb_data(quick: bool) -> Data:
     from sklearn.datasets import make_classification
 
-    n = 600 if quick else 12000
+    n = 600 if quick else 8000
     X, y = make_classification(
         n_samples=n + n // 2,
         n_features=30,
@@ -144,7 +144,7 @@ def _svc() -> Any:
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    return make_pipeline(StandardScaler(), SVC(cache_size=500))
+    return make_pipeline(StandardScaler(), SVC(cache_size=500, max_iter=20_000))
 
 
 def _svc_data(quick: bool) -> Data:
@@ -235,8 +235,8 @@ TASKS: dict[str, Task] = {
     for t in (
         Task(
             "hgb",
-            "HistGradientBoostingClassifier(max_iter=150) on make_classification "
-            "(12000 train, 30 features, 4 clusters/class, 5% label noise)",
+            "HistGradientBoostingClassifier(max_iter=100) on make_classification "
+            "(8000 train, 30 features, 4 clusters/class, 5% label noise)",
             (
                 real("learning_rate", 1e-3, 1.0, log=True),
                 integer("max_leaf_nodes", 4, 256, log=True),
@@ -251,8 +251,8 @@ TASKS: dict[str, Task] = {
         ),
         Task(
             "svc",
-            "StandardScaler + SVC on make_gaussian_quantiles (3 classes, 6 informative "
-            "+ 6 noise features, 5% label noise, 6000 train)",
+            "StandardScaler + SVC(max_iter=20000) on make_gaussian_quantiles "
+            "(3 classes, 6 informative + 6 noise features, 5% label noise, 6000 train)",
             (
                 real("svc__C", 1e-3, 1e3, log=True),
                 real("svc__gamma", 1e-4, 1e1, log=True),

@@ -1,7 +1,7 @@
 """Hyperparameter tuning of scikit-learn estimators with four search CVs.
 
 ``python -m benchmarks.sklearn_tuning --quick|--full [--tools ...] [--tasks ...]
-[--seeds N] [--n-iter 30] [--hardness] [--out PATH]``
+[--seeds N] [--first-seed 0] [--n-iter 30] [--hardness] [--out PATH]``
 
 Tools: ``random`` (``RandomizedSearchCV``), ``skopt`` (scikit-optimize
 ``BayesSearchCV``), ``optuna`` (``OptunaSearchCV`` with a seeded
@@ -176,13 +176,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     )
     p.add_argument("--hardness-iter", type=int, default=200)
     p.add_argument("--hardness-seeds", type=int, default=1)
+    p.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from here (to extend)"
+    )
     args = p.parse_args(argv)
     mode = "quick" if args.quick else "full"
     cfg = QUICK if args.quick else FULL
     n_iter = args.n_iter or cfg.n_iter
     n_initial = min(cfg.n_initial, max(1, n_iter // 2))
     n_splits = cfg.cv
-    seeds = list(range(args.seeds or cfg.seeds))
+    seeds = list(range(args.first_seed, args.first_seed + (args.seeds or cfg.seeds)))
     tasks = [TASKS[t] for t in (args.tasks or cfg.tasks)]
     suite = "sklearn_hardness" if args.hardness else "sklearn_tuning"
     out = args.out or _common.default_out(suite, mode)
