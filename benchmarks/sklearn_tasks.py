@@ -125,7 +125,7 @@ def _hgb() -> Any:
 def _hgb_data(quick: bool) -> Data:
     from sklearn.datasets import make_classification
 
-    n = 600 if quick else 8000
+    n = 600 if quick else 6000
     X, y = make_classification(
         n_samples=n + n // 2,
         n_features=30,
@@ -150,7 +150,7 @@ def _svc() -> Any:
 def _svc_data(quick: bool) -> Data:
     from sklearn.datasets import make_gaussian_quantiles
 
-    n = 300 if quick else 6000
+    n = 300 if quick else 4000
     rng = np.random.RandomState(0)
     X, y = make_gaussian_quantiles(
         n_samples=n + n // 2, n_features=6, n_classes=3, random_state=0
@@ -236,7 +236,7 @@ TASKS: dict[str, Task] = {
         Task(
             "hgb",
             "HistGradientBoostingClassifier(max_iter=100) on make_classification "
-            "(8000 train, 30 features, 4 clusters/class, 5% label noise)",
+            "(6000 train, 30 features, 4 clusters/class, 5% label noise)",
             (
                 real("learning_rate", 1e-3, 1.0, log=True),
                 integer("max_leaf_nodes", 4, 256, log=True),
@@ -252,7 +252,7 @@ TASKS: dict[str, Task] = {
         Task(
             "svc",
             "StandardScaler + SVC(max_iter=20000) on make_gaussian_quantiles "
-            "(3 classes, 6 informative + 6 noise features, 5% label noise, 6000 train)",
+            "(3 classes, 6 informative + 6 noise features, 5% label noise, 4000 train)",
             (
                 real("svc__C", 1e-3, 1e3, log=True),
                 real("svc__gamma", 1e-4, 1e1, log=True),
