@@ -41,7 +41,7 @@ def minimize(
     *,
     n_initial_points: int | None = None,
     initial_point_generator: str = "sobol",
-    acquisition: str | Callable[..., Any] = "qLogNEI",
+    acquisition: str | Callable[..., Any] = "LogEI",
     x0: Sequence[Any] | None = None,
     y0: Sequence[Any] | Any | None = None,
     batch_size: int = 1,
@@ -59,7 +59,7 @@ def minimize(
 
     A drop-in for scikit-optimize's ``gp_minimize``: same argument names, same
     result object. The surrogate is a GP with a dimension-scaled lengthscale
-    prior; points are chosen by qLogNEI (see :class:`skbo.Optimizer`).
+    prior; points are chosen by LogEI (see :class:`skbo.Optimizer`).
 
     Parameters
     ----------
@@ -76,8 +76,9 @@ def minimize(
         number of ``x0`` points, at least 1 and at most what the budget allows.
     initial_point_generator : {"sobol", "random"}, default="sobol"
         Initial design.
-    acquisition : str or callable, default="qLogNEI"
-        Acquisition function (see :class:`skbo.Optimizer`).
+    acquisition : str or callable, default="LogEI"
+        Acquisition function (see :class:`skbo.Optimizer`); pass
+        ``"qLogNEI"`` for a noisy ``func``.
     x0 : list or list of list, optional
         Points to evaluate first (or, with ``y0``, already evaluated).
     y0 : float or list, optional

@@ -255,7 +255,8 @@ class BayesSearchCV(BaseSearchCV):  # type: ignore[misc]
     optimizer_kwargs : dict or None, default=None
         Passed to every :class:`~skbo.optimizer.Optimizer` (e.g.
         ``n_initial_points``, ``acquisition``, ``device``), except
-        ``dimensions`` and ``random_state``.
+        ``dimensions`` and ``random_state``. The acquisition defaults to
+        ``"qLogNEI"`` here: cross-validation scores are noisy observations.
     scoring : str, callable, list, tuple, dict or None, default=None
         As in :class:`~sklearn.model_selection.GridSearchCV`.
     fit_params : dict or None, default=None
@@ -463,6 +464,7 @@ class BayesSearchCV(BaseSearchCV):  # type: ignore[misc]
 
     def _make_subspaces(self, rng: np.random.RandomState) -> list[_Subspace]:
         kwargs = dict(self.optimizer_kwargs or {})
+        kwargs.setdefault("acquisition", "qLogNEI")  # CV scores are noisy
         allowed = set(inspect.signature(Optimizer).parameters) - set(_RESERVED_KWARGS)
         if set(kwargs) - allowed:
             raise ValueError(

@@ -14,7 +14,7 @@ class SkboOptimizer:
     settings: ClassVar[dict[str, Any]] = {
         "library": "skbo",
         "class": "skbo.Optimizer (the engine of skbo.minimize)",
-        "acquisition": "qLogNEI (default)",
+        "acquisition": "LogEI (default; qLogEI for batches)",
         "initial_point_generator": "sobol (default)",
         "n_initial_points": "same as every tool",
         "n_threads": "1 (default)",

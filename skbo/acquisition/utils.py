@@ -21,9 +21,11 @@ differentiable by autograd.
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 __all__ = [
     "fatmax",
@@ -124,6 +126,46 @@ def log_h(z: Tensor) -> Tensor:
     >>> log_h(z)
     tensor([  -0.9189, -808.2986], dtype=torch.float64)
     """
+    return cast(Tensor, _LogH.apply(z))  # type: ignore[no-untyped-call]
+
+
+class _LogH(torch.autograd.Function):
+    """``log_h`` with its derivative ``Phi(z) / h(z) = exp(log Phi(z) - log h(z))``.
+
+    NOTE: the three-branch forward below records about 35 autograd nodes; a
+    single node with this closed-form derivative makes the backward of
+    analytic LogEI about 3x cheaper at no loss of accuracy (``log_ndtr`` is
+    accurate in the far tail, where both logs are large and the ratio ~ -z).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, z: Tensor) -> Tensor:
+        out = _log_h_value(z)
+        ctx.save_for_backward(z, out)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        z, out = ctx.saved_tensors
+        ratio = torch.exp(torch.special.log_ndtr(z) - out)
+        # Below -T the difference of two huge logs loses relative accuracy;
+        # there the ratio of the two Mills-ratio series is exact to eps:
+        # Phi / h = -z (1 - w + 3w^2 - 15w^3 + 105w^4) / (1 - 3w + 15w^2 - ...).
+        T = _tail_threshold(z.dtype)
+        z3 = z.clamp_max(-T)
+        w = z3.reciprocal().square()
+        num = 1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * 105.0)))
+        den = 1.0 + w * (-3.0 + w * (15.0 + w * (-105.0 + w * 945.0)))
+        return grad * torch.where(z > -T, ratio, -z3 * num / den)
+
+
+def _tail_threshold(dtype: torch.dtype) -> float:
+    """``T``: below ``-T`` the 5-term Mills-ratio series is exact to ``eps``."""
+    return float((10395.0 / torch.finfo(dtype).eps) ** 0.1)
+
+
+def _log_h_value(z: Tensor) -> Tensor:
     # NOTE: three branches, after Ament et al. 2023 (arXiv 2310.20708, LogEI):
     # (1) z > -1: log(h) directly (h >= h(-1) ~ 0.083, no cancellation).
     # (2) with Phi(z) = erfcx(-z / sqrt 2) phi(z) sqrt(pi / 2),
@@ -137,8 +179,7 @@ def log_h(z: Tensor) -> Tensor:
     #     (relative), float32 values 2e-7 and gradients 2e-5, for any z.
     # Each branch is evaluated on inputs clamped to its own domain so that the
     # unselected branches of torch.where never produce inf/NaN gradients.
-    eps = torch.finfo(z.dtype).eps
-    T = (10395.0 / eps) ** 0.1  # 92.7 in float64, 12.4 in float32
+    T = _tail_threshold(z.dtype)  # 92.7 in float64, 12.4 in float32
     z1 = z.clamp_min(-1.0)
     h1 = normal_pdf(z1) + z1 * normal_cdf(z1)
     b1 = torch.log(h1)

@@ -17,12 +17,24 @@ only ``k(X, B) - V V_B^T``.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
+from typing import cast
 
 import torch
+from gpytorch.kernels import ProductKernel
+from gpytorch.means import ConstantMean
 from torch import Tensor
 
-from skbo.models.kernels import cross_kernel, kernel_diagonal, kernel_matrix
+from skbo.models._fused import point_moments
+from skbo.models.kernels import (
+    CategoricalKernel,
+    Matern52Kernel,
+    RBFKernel,
+    cross_kernel,
+    kernel_diagonal,
+    kernel_matrix,
+)
 from skbo.posteriors import GaussianPosterior, psd_safe_cholesky
 
 __all__ = ["BaselineBlock", "ExactPredictor", "JointGaussianPosterior"]
@@ -283,6 +295,38 @@ def _frozen_copy(module: torch.nn.Module) -> torch.nn.Module:
     return frozen
 
 
+class _PointPath:
+    """Constants of :func:`point_moments` for one fitted GP (see ``ExactPredictor``)."""
+
+    def __init__(self, constant: Tensor) -> None:
+        self.constant = constant
+        self.matern = True
+        self.cont_cols: Tensor | None = None
+        self.shift: Tensor | None = None
+        self.inv: Tensor | None = None
+        self.zt: Tensor | None = None
+        self.cat_cols: Tensor | None = None
+        self.ct: Tensor | None = None
+        self.w: Tensor | None = None
+        self.total: Tensor | None = None
+
+    def moments(self, X: Tensor, L: Tensor, alpha: Tensor) -> tuple[Tensor, Tensor]:
+        """Standardized mean (prior mean included) and variance at ``X (b, d)``."""
+        z = None
+        if self.zt is not None:
+            assert self.shift is not None and self.inv is not None
+            Xc = X if self.cont_cols is None else X.index_select(-1, self.cont_cols)
+            z = (Xc - self.shift) * self.inv
+        categorical = None
+        if self.ct is not None:
+            assert self.cat_cols is not None and self.w is not None
+            assert self.total is not None
+            c = X.index_select(-1, self.cat_cols)
+            categorical = (c, self.ct, self.w, self.total)
+        mean, var = point_moments(z, self.zt, L, alpha, self.matern, categorical)
+        return mean + self.constant, var
+
+
 class ExactPredictor:
     """Posterior moments of an exact GP, from a factorization computed once.
 
@@ -334,6 +378,47 @@ class ExactPredictor:
             resid = (train_y - self.mean_module(train_X)).unsqueeze(-1)
             self.alpha = torch.cholesky_solve(resid, self.L).squeeze(-1)
         self.baseline: BaselineBlock | None = None
+        self._point = self._point_setup()
+
+    def _point_setup(self) -> _PointPath | None:
+        """Constants of the fused q = 1 path, or None when it does not apply."""
+        kernel, X = self.covar_module, self.train_X
+        if not (
+            isinstance(self.mean_module, ConstantMean)
+            and X.dim() == 2
+            and self.L.dim() == 2
+        ):
+            return None
+        parts: list[torch.nn.Module] = (
+            list(cast(torch.nn.ModuleList, kernel.kernels))
+            if type(kernel) is ProductKernel
+            else [kernel]
+        )
+        if type(kernel) is ProductKernel and kernel.active_dims is not None:
+            return None
+        path = _PointPath(self.mean_module.constant.detach().reshape(()))
+        with torch.no_grad():
+            for part in parts:
+                if isinstance(part, (Matern52Kernel, RBFKernel)) and path.zt is None:
+                    ls = part.lengthscale.detach()
+                    cols = part.active_dims
+                    Xc = X if cols is None else X.index_select(-1, cols)
+                    if ls.shape != (1, Xc.shape[-1]):
+                        return None
+                    path.matern = isinstance(part, Matern52Kernel)
+                    path.cont_cols = cols
+                    path.shift = Xc.mean(0)
+                    root = math.sqrt(5.0) if path.matern else math.sqrt(0.5)
+                    path.inv = (root / ls).reshape(-1)
+                    path.zt = (Xc - path.shift) * path.inv
+                elif isinstance(part, CategoricalKernel) and path.ct is None:
+                    w, total = part._weights()
+                    path.cat_cols = part.active_dims
+                    path.ct = X.index_select(-1, part.active_dims)
+                    path.w, path.total = w.detach(), total.detach()
+                else:
+                    return None
+        return path
 
     def _cross(self, X: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Standardized mean ``(..., q)``, ``k(X, Z)`` and ``V (..., q, n)``."""
@@ -352,9 +437,14 @@ class ExactPredictor:
         ``noise`` (standardized variances, broadcast over ``q``) is added to the
         diagonal for the predictive distribution of new observations.
         """
-        mean, _, V = self._cross(X)
-        cov = kernel_matrix(self.covar_module, X, X) - V @ V.mT
-        cov = clamp_diagonal(cov, self.min_variance)
+        if self._point is not None and X.shape[-2] == 1:
+            m, v = self._point.moments(X.reshape(-1, X.shape[-1]), self.L, self.alpha)
+            mean = m.reshape(X.shape[:-1])
+            cov = v.clamp_min(self.min_variance).reshape(*X.shape[:-1], 1)
+        else:
+            mean, _, V = self._cross(X)
+            cov = kernel_matrix(self.covar_module, X, X) - V @ V.mT
+            cov = clamp_diagonal(cov, self.min_variance)
         if noise is not None:
             cov = cov + torch.diag_embed(noise.expand(cov.shape[:-1]))
         return self._untransform(mean, cov)

@@ -29,8 +29,13 @@ from skbo.models.kernels import (
 
 def test_priors_and_constraint():
     p = dim_scaled_lengthscale_prior(20)
-    assert float(p.loc) == pytest.approx(math.sqrt(2) + 0.5 * math.log(20))
-    assert float(p.scale) == pytest.approx(math.sqrt(3))
+    assert float(p.loc) == 0.0  # median 1 up to d = 24
+    assert float(p.scale) == pytest.approx(1.0)
+    # Beyond: the median follows the mode of Hvarfner et al.'s prior.
+    hvarfner_mode = math.exp(math.sqrt(2) + 0.5 * math.log(100) - 3.0)
+    assert math.exp(float(dim_scaled_lengthscale_prior(100).loc)) == pytest.approx(
+        hvarfner_mode
+    )
     assert float(categorical_lengthscale_prior(4).mode) == pytest.approx(4.0)
     with pytest.raises(ValueError, match="d must be"):
         dim_scaled_lengthscale_prior(0)
@@ -61,9 +66,7 @@ def test_default_kernel_mixed_and_all_categorical():
     assert isinstance(k, gpytorch.kernels.ProductKernel)
     cont, cat = k.kernels
     assert cont.active_dims.tolist() == [0, 3]
-    assert float(cont.lengthscale_prior.loc) == pytest.approx(
-        math.sqrt(2) + 0.5 * math.log(2)
-    )
+    assert float(cont.lengthscale_prior.loc) == 0.0
     assert cat.active_dims.tolist() == [1, 2, 4, 5]
     assert torch.allclose(cat.lengthscale, torch.full((1, 2), 2.0))
     only = default_kernel(3, categorical_groups=[[0, 1, 2]])

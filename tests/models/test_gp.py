@@ -69,7 +69,7 @@ def test_defaults(dtype):
     assert float(
         model.likelihood.noise_covar.raw_noise_constraint.lower_bound
     ) == pytest.approx(MIN_INFERRED_NOISE)
-    mode = math.exp(math.sqrt(2) + 0.5 * math.log(6) - 3.0)
+    mode = math.exp(-1.0)  # LogNormal(0, 1) at d = 6
     assert torch.allclose(
         model.covar_module.lengthscale, torch.full((1, 6), mode, dtype=dtype)
     )
