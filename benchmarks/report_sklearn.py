@@ -93,9 +93,22 @@ def _main_tables(
         [task, *[_ratio(ovh_medians[task], t) for t in tools]] for task in tasks
     ]
     mean_norm = [fmt(_mean([m[t] for m in medians.values()])) for t in tools]
+    run_means = [
+        fmt(
+            _mean(
+                [
+                    normalized(r["best_cv_score"], norms.get(r["task"]))
+                    for r in runs
+                    if r["tool"] == t and not r["error"]
+                ]
+            )
+        )
+        for t in tools
+    ]
+    seeds = sorted({int(r["seed"]) for r in runs})
     out = [
         f"n_iter={s['n_iter']}, {s['cv']}, initial design of {s['n_initial']} points "
-        f"for the model-based tools, n_jobs=1, seeds {s['seeds']}; median [q25, q75] "
+        f"for the model-based tools, n_jobs=1, seeds {seeds}; median [q25, q75] "
         "over seeds; best median in bold.",
         "",
         "### Best cross-validation score (higher is better)",
@@ -114,7 +127,10 @@ def _main_tables(
         "",
         norm,
         "",
-        table(["", *tools], [["mean of medians", *mean_norm]]),
+        table(
+            ["", *tools],
+            [["mean of medians", *mean_norm], ["mean of all runs", *run_means]],
+        ),
         "",
         rank_table(medians, tools, lower_is_better=False),
         "",

@@ -8,9 +8,10 @@ standardized ``(y - mu) / sigma`` as ``f + eps`` with ``f ~ GP(c, k)``
 (constant mean ``c``, kernel ``k`` without output scale) and
 ``eps ~ N(0, noise)``; posteriors are reported back in the units of ``y``.
 
-Defaults (Hvarfner et al. 2024, arXiv 2402.02229; BoTorch >= 0.12): ARD
-Matern-5/2 (or RBF) with a ``LogNormal(sqrt(2) + log(d) / 2, sqrt(3))``
-lengthscale prior and ``lengthscale >= 0.025``; Gaussian noise with a
+Defaults (see :mod:`skbo.models.defaults`): ARD Matern-5/2 (or RBF) with a
+``LogNormal(max(0, sqrt(2) + log(d) / 2 - 3), 1)`` lengthscale prior (median
+1 up to ``d = 24``, then the mode of Hvarfner et al. 2024's prior) and
+``lengthscale >= 0.025``; Gaussian noise with a
 ``LogNormal(-4, 1)`` prior and ``noise >= 1e-4``; known per-point noise when
 ``train_Yvar`` is given. Hyperparameters start at the prior mode.
 """

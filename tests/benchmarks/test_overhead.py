@@ -56,3 +56,20 @@ def test_overhead_quick(tmp_path: Path) -> None:
     for tool in ("skbo", "skbo-core"):
         errors = [c["error"] for (_, _, t), c in cells.items() if t == tool]
         assert errors == [None] * len(errors), errors
+
+
+def test_bench_point_posterior_runs(tmp_path: Path) -> None:
+    from benchmarks.bench_point_posterior import main
+
+    out = tmp_path / "pp.json"
+    res = main(["--n", "12", "--d", "3", "--repeats", "2", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["cells"][0]["n"] == 12
+    cell = res["cells"][0]
+    assert set(cell["median_s"]) == {
+        "logei_fused",
+        "logei_general",
+        "warp_skbo",
+        "warp_sklearn",
+    }
+    assert cell["logei_speedup"] > 0 and cell["warp_speedup"] > 0
