@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from skbo.acquisition._fused import fused_log_ei
 from skbo.acquisition.base import AcquisitionFunction, _as_buffer, _check_beta
 from skbo.acquisition.utils import log_h, normal_cdf, normal_pdf
 from skbo.exceptions import UnsupportedError
@@ -180,6 +181,9 @@ class LogExpectedImprovement(_ImprovementAcquisitionFunction):
         -------
         values : Tensor of shape (b,) or ()
         """
+        fused = fused_log_ei(self.model, X, self.best_f)
+        if fused is not None:
+            return fused
         z, sigma = self._z_and_sigma(X, self.best_f)
         return log_h(z) + torch.log(sigma)
 

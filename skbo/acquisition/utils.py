@@ -148,16 +148,21 @@ class _LogH(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         z, out = ctx.saved_tensors
-        ratio = torch.exp(torch.special.log_ndtr(z) - out)
-        # Below -T the difference of two huge logs loses relative accuracy;
-        # there the ratio of the two Mills-ratio series is exact to eps:
-        # Phi / h = -z (1 - w + 3w^2 - 15w^3 + 105w^4) / (1 - 3w + 15w^2 - ...).
-        T = _tail_threshold(z.dtype)
-        z3 = z.clamp_max(-T)
-        w = z3.reciprocal().square()
-        num = 1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * 105.0)))
-        den = 1.0 + w * (-3.0 + w * (15.0 + w * (-105.0 + w * 945.0)))
-        return grad * torch.where(z > -T, ratio, -z3 * num / den)
+        return grad * _log_h_derivative(z, out)
+
+
+def _log_h_derivative(z: Tensor, log_h_z: Tensor) -> Tensor:
+    """``d log_h / dz = Phi(z) / h(z)``, given ``log_h(z)``."""
+    ratio = torch.exp(torch.special.log_ndtr(z) - log_h_z)
+    # Below -T the difference of two huge logs loses relative accuracy;
+    # there the ratio of the two Mills-ratio series is exact to eps:
+    # Phi / h = -z (1 - w + 3w^2 - 15w^3 + 105w^4) / (1 - 3w + 15w^2 - ...).
+    T = _tail_threshold(z.dtype)
+    z3 = z.clamp_max(-T)
+    w = z3.reciprocal().square()
+    num = 1.0 + w * (-1.0 + w * (3.0 + w * (-15.0 + w * 105.0)))
+    den = 1.0 + w * (-3.0 + w * (15.0 + w * (-105.0 + w * 945.0)))
+    return torch.where(z > -T, ratio, -z3 * num / den)
 
 
 def _tail_threshold(dtype: torch.dtype) -> float:

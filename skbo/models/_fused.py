@@ -11,6 +11,7 @@ the incoming gradient; ``W = G * dk/d(s^2)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any, cast
 
 import torch
@@ -193,47 +194,70 @@ class _PointMoments(torch.autograd.Function):
         alpha: Tensor,
         matern: bool,
     ) -> tuple[Tensor, Tensor]:
-        k_cont = dk = k_cat = diag = None
-        if z is not None and zt is not None:
-            sq = (z * z).sum(-1, keepdim=True) + (zt * zt).sum(-1)
-            s2 = torch.addmm(sq, z, zt.mT, alpha=-2.0).clamp_min_(0.0)
-            if matern:
-                s = s2.sqrt_()
-                e = torch.neg(s).exp_()
-                k_cont = (s + 1.0).addcmul_(s, s, value=1.0 / 3.0).mul_(e)
-                dk = torch.addcmul(e, s, e).mul_(-1.0 / 6.0)  # dk / d(s^2)
-            else:
-                k_cont = s2.neg_().exp_()
-                dk = -k_cont
-        if c is not None and ct is not None and w is not None and total is not None:
-            k_cat = torch.addmm(-total, c * w, ct.mT).exp_()
-            diag = ((c * c * w).sum(-1) - total).exp_()
-        if k_cont is None:
-            assert k_cat is not None
-            k = k_cat
-        else:
-            k = k_cont if k_cat is None else k_cont * k_cat
-        V = torch.linalg.solve_triangular(L, k.mT, upper=False)  # (n, b)
-        mean = k @ alpha
-        var = (1.0 if diag is None else diag) - V.square().sum(0)
-        ctx.matern = matern
-        ctx.save_for_backward(z, zt, c, ct, w, L, alpha, V, k, dk, k_cat, diag)
+        mean, var, saved = _moments_forward(z, zt, c, ct, w, total, L, alpha, matern)
+        ctx.save_for_backward(*saved)
         return mean, var
 
     @staticmethod
     @once_differentiable
     def backward(ctx: Any, g_mean: Tensor, g_var: Tensor) -> tuple[Tensor | None, ...]:
-        z, zt, c, ct, w, L, alpha, V, k, dk, k_cat, diag = ctx.saved_tensors
-        Kinv_k = torch.linalg.solve_triangular(L.mT, V, upper=True)  # (n, b)
-        G = torch.outer(g_mean, alpha).sub_(Kinv_k.mT * (2.0 * g_var).unsqueeze(-1))
-        g_z = g_c = None
-        if z is not None and ctx.needs_input_grad[0]:
-            W = G * dk if k_cat is None else G * dk * k_cat
-            g_z = (W.sum(-1, keepdim=True) * z - W @ zt).mul_(2.0)
-        if c is not None and ctx.needs_input_grad[2]:
-            g_c = ((G * k) @ ct).mul_(w)
-            g_c.add_((2.0 * g_var * diag).unsqueeze(-1) * w * c)
+        g_z, g_c = _moments_backward(ctx.saved_tensors, g_mean, g_var)
         return g_z, None, g_c, None, None, None, None, None, None
+
+
+def _moments_forward(
+    z: Tensor | None,
+    zt: Tensor | None,
+    c: Tensor | None,
+    ct: Tensor | None,
+    w: Tensor | None,
+    total: Tensor | None,
+    L: Tensor,
+    alpha: Tensor,
+    matern: bool,
+) -> tuple[Tensor, Tensor, tuple[Any, ...]]:
+    """Mean, variance and what the backward needs (see :class:`_PointMoments`)."""
+    k_cont = dk = k_cat = diag = None
+    if z is not None and zt is not None:
+        sq = (z * z).sum(-1, keepdim=True) + (zt * zt).sum(-1)
+        s2 = torch.addmm(sq, z, zt.mT, alpha=-2.0).clamp_min_(0.0)
+        if matern:
+            s = s2.sqrt_()
+            e = torch.neg(s).exp_()
+            k_cont = (s + 1.0).addcmul_(s, s, value=1.0 / 3.0).mul_(e)
+            dk = torch.addcmul(e, s, e).mul_(-1.0 / 6.0)  # dk / d(s^2)
+        else:
+            k_cont = s2.neg_().exp_()
+            dk = -k_cont
+    if c is not None and ct is not None and w is not None and total is not None:
+        k_cat = torch.addmm(-total, c * w, ct.mT).exp_()
+        diag = ((c * c * w).sum(-1) - total).exp_()
+    if k_cont is None:
+        assert k_cat is not None
+        k = k_cat
+    else:
+        k = k_cont if k_cat is None else k_cont * k_cat
+    V = torch.linalg.solve_triangular(L, k.mT, upper=False)  # (n, b)
+    mean = k @ alpha
+    var = (1.0 if diag is None else diag) - V.square().sum(0)
+    return mean, var, (z, zt, c, ct, w, L, alpha, V, k, dk, k_cat, diag)
+
+
+def _moments_backward(
+    saved: Sequence[Any], g_mean: Tensor, g_var: Tensor
+) -> tuple[Tensor | None, Tensor | None]:
+    """Gradients of the continuous and categorical inputs (see ``_PointMoments``)."""
+    z, zt, c, ct, w, L, alpha, V, k, dk, k_cat, diag = saved
+    Kinv_k = torch.linalg.solve_triangular(L.mT, V, upper=True)  # (n, b)
+    G = torch.outer(g_mean, alpha).sub_(Kinv_k.mT * (2.0 * g_var).unsqueeze(-1))
+    g_z = g_c = None
+    if z is not None:
+        W = G * dk if k_cat is None else G * dk * k_cat
+        g_z = (W.sum(-1, keepdim=True) * z - W @ zt).mul_(2.0)
+    if c is not None:
+        g_c = ((G * k) @ ct).mul_(w)
+        g_c.add_((2.0 * g_var * diag).unsqueeze(-1) * w * c)
+    return g_z, g_c
 
 
 def point_moments(
