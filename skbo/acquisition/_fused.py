@@ -35,12 +35,7 @@ class _PointLogEI(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, X: Tensor, pred: Any, best_f: Tensor, floor: float) -> Tensor:
         path = pred._point
-        z = c = None
-        if path.zt is not None:
-            Xc = X if path.cont_cols is None else X.index_select(-1, path.cont_cols)
-            z = (Xc - path.shift) * path.inv
-        if path.ct is not None:
-            c = X.index_select(-1, path.cat_cols)
+        z, c = path.inputs(X)
         m, v, saved = _moments_forward(
             z, path.zt, c, path.ct, path.w, path.total, pred.L, pred.alpha, path.matern
         )

@@ -182,19 +182,9 @@ class _PointMoments(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(
-        ctx: Any,
-        z: Tensor | None,
-        zt: Tensor | None,
-        c: Tensor | None,
-        ct: Tensor | None,
-        w: Tensor | None,
-        total: Tensor | None,
-        L: Tensor,
-        alpha: Tensor,
-        matern: bool,
-    ) -> tuple[Tensor, Tensor]:
-        mean, var, saved = _moments_forward(z, zt, c, ct, w, total, L, alpha, matern)
+    def forward(ctx: Any, *inputs: Any) -> tuple[Tensor, Tensor]:
+        # inputs: the arguments of _moments_forward, in its order.
+        mean, var, saved = _moments_forward(*inputs)
         ctx.save_for_backward(*saved)
         return mean, var
 

@@ -310,18 +310,24 @@ class _PointPath:
         self.w: Tensor | None = None
         self.total: Tensor | None = None
 
-    def moments(self, X: Tensor, L: Tensor, alpha: Tensor) -> tuple[Tensor, Tensor]:
-        """Standardized mean (prior mean included) and variance at ``X (b, d)``."""
-        z = None
+    def inputs(self, X: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        """Scaled continuous columns ``z`` and one-hot columns ``c`` of ``X (b, d)``."""
+        z = c = None
         if self.zt is not None:
             assert self.shift is not None and self.inv is not None
             Xc = X if self.cont_cols is None else X.index_select(-1, self.cont_cols)
             z = (Xc - self.shift) * self.inv
-        categorical = None
-        if self.ct is not None:
-            assert self.cat_cols is not None and self.w is not None
-            assert self.total is not None
+        if self.cat_cols is not None:
             c = X.index_select(-1, self.cat_cols)
+        return z, c
+
+    def moments(self, X: Tensor, L: Tensor, alpha: Tensor) -> tuple[Tensor, Tensor]:
+        """Standardized mean (prior mean included) and variance at ``X (b, d)``."""
+        z, c = self.inputs(X)
+        categorical = None
+        if c is not None:
+            assert self.ct is not None and self.w is not None
+            assert self.total is not None
             categorical = (c, self.ct, self.w, self.total)
         mean, var = point_moments(z, self.zt, L, alpha, self.matern, categorical)
         return mean + self.constant, var
