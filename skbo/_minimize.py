@@ -54,6 +54,7 @@ def minimize(
     device: str | torch.device | None = None,
     dtype: torch.dtype | None = None,
     output_transform: str | None = "yeo-johnson",
+    explore_every: int | None = None,
 ) -> OptimizeResult:
     """Minimize a black-box function by Bayesian optimization.
 
@@ -101,6 +102,9 @@ def minimize(
     output_transform : {"yeo-johnson", "box-cox"} or None, default="yeo-johnson"
         Rank-preserving warp of the values before the GP sees them (see
         :class:`skbo.Optimizer`).
+    explore_every : int or None, default=None
+        Every ``explore_every``-th model-based point is a Thompson sample (see
+        :class:`skbo.Optimizer`); ``None`` never.
 
     Returns
     -------
@@ -182,6 +186,7 @@ def minimize(
         device=device,
         dtype=dtype,
         output_transform=output_transform,
+        explore_every=explore_every,
     )
     for p in points0:
         opt.space.validate_point(p)

@@ -149,6 +149,16 @@ class Optimizer:
         otherwise leave the GP too little resolution near the optimum (HEBO,
         Cowen-Rivers et al. 2022);
         ``None`` models the raw values (standardized).
+    explore_every : int or None, default=None
+        Every ``explore_every``-th model-based point is a Thompson sample (the
+        best point of one joint posterior draw over Sobol candidates and
+        perturbed incumbents, :func:`skbo.optim.thompson.thompson_candidate`)
+        instead of the acquisition maximizer; ``None`` never. Expected
+        improvement can settle on small sure gains in one region, or one
+        level of a categorical, while a region the model knows little about
+        stays unexplored; an occasional Thompson step visits it with the
+        probability that it holds the optimum. :class:`~skbo.BayesSearchCV`
+        uses 3.
 
     Attributes
     ----------
@@ -182,8 +192,10 @@ class Optimizer:
     dtype: torch.dtype
     n_threads: int | None
     output_transform: str | None
+    explore_every: int | None
     random_state: np.random.RandomState
     _n_initial_asked: int
+    _n_model_asked: int
     _initial_design: list[list[Any]]
 
     def __init__(
@@ -200,6 +212,7 @@ class Optimizer:
         dtype: torch.dtype | None = None,
         n_threads: int | None = 1,
         output_transform: str | None = "yeo-johnson",
+        explore_every: int | None = None,
     ) -> None:
         self.space = dimensions if isinstance(dimensions, Space) else Space(dimensions)
         if n_initial_points is None:
@@ -253,6 +266,16 @@ class Optimizer:
                 f"got {output_transform!r}."
             )
         self.output_transform = output_transform
+        if explore_every is not None and (
+            isinstance(explore_every, bool)
+            or not isinstance(explore_every, numbers.Integral)
+            or explore_every < 1
+        ):
+            raise ValueError(
+                f"explore_every must be None or an int >= 1, got {explore_every!r}."
+            )
+        self.explore_every = None if explore_every is None else int(explore_every)
+        self._n_model_asked = 0
         self.random_state = check_random_state(random_state)
         self.Xi: list[list[Any]] = []
         self.yi: list[float] = []
@@ -444,14 +467,60 @@ class Optimizer:
             if pending
             else None
         )
-        acqf = self._build_acquisition(model, X, Y, X_pending, q=n)
         bounds = torch.as_tensor(self.space.bounds, **self._tkwargs)
-        kwargs = dict(self.acq_optimizer_kwargs)
-        kwargs.setdefault("seed", draw_seed(self.random_state))
-        candidates, _ = optimize_acqf(
-            acqf, bounds, q=n, discrete=self._mixed_spec(), X_avoid=X, **kwargs
-        )
-        return self.space.inverse_transform(candidates.detach().cpu().numpy())
+        explore = self._thompson_points(model, X, Y, X_pending, bounds, n)
+        if explore:
+            extra = torch.stack(explore)
+            X_pending = extra if X_pending is None else torch.cat([X_pending, extra])
+        candidates = torch.stack(explore) if explore else bounds[:0]
+        if len(explore) < n:
+            acqf = self._build_acquisition(model, X, Y, X_pending, q=n - len(explore))
+            kwargs = dict(self.acq_optimizer_kwargs)
+            kwargs.setdefault("seed", draw_seed(self.random_state))
+            found, _ = optimize_acqf(
+                acqf,
+                bounds,
+                q=n - len(explore),
+                discrete=self._mixed_spec(),
+                X_avoid=X,
+                **kwargs,
+            )
+            candidates = torch.cat([candidates, found.detach()])
+        return self.space.inverse_transform(candidates.cpu().numpy())
+
+    def _thompson_points(
+        self,
+        model: Any,
+        X: torch.Tensor,
+        Y: torch.Tensor,
+        X_pending: torch.Tensor | None,
+        bounds: torch.Tensor,
+        n: int,
+    ) -> list[torch.Tensor]:
+        """Thompson samples for the exploration slots among the next ``n`` points."""
+        from skbo.optim.thompson import thompson_candidate
+
+        first = self._n_model_asked + 1
+        self._n_model_asked += n
+        k = self.explore_every
+        if k is None:
+            return []
+        slots = sum(1 for i in range(first, first + n) if i % k == 0)
+        out: list[torch.Tensor] = []
+        for _ in range(slots):
+            avoid = [X] if X_pending is None else [X, X_pending]
+            x = thompson_candidate(
+                model,
+                bounds,
+                X_incumbent=X[torch.argsort(Y, descending=True)[:5]],
+                discrete=self._mixed_spec(),
+                X_avoid=torch.cat([*avoid, *[p.unsqueeze(0) for p in out]]),
+                seed=draw_seed(self.random_state),
+            )
+            if x is None:
+                break
+            out.append(x)
+        return out
 
     # -------------------------------------------------------------------- tell
     def tell(self, x: Any, y: Any) -> OptimizeResult:

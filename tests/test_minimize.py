@@ -239,3 +239,17 @@ def test_numpy_values_accepted() -> None:
         acq_optimizer_kwargs=FAST,
     )
     assert isinstance(res.fun, float)
+
+
+def test_explore_every_passes_through() -> None:
+    res = minimize(
+        f,
+        [(0.0, 1.0), (0.0, 1.0)],
+        n_calls=9,
+        n_initial_points=3,
+        random_state=0,
+        explore_every=2,
+        acq_optimizer_kwargs=FAST,
+    )
+    assert len({tuple(x) for x in res.x_iters}) == 9
+    assert res.fun < 0.1

@@ -180,6 +180,9 @@ def test_custom_acquisition_callable() -> None:
         ({"acquisition": "nope"}, ValueError, "Unknown acquisition"),
         ({"acquisition": 3}, TypeError, "acquisition"),
         ({"dtype": torch.int64}, ValueError, "dtype"),
+        ({"explore_every": 0}, ValueError, "explore_every"),
+        ({"explore_every": 2.5}, ValueError, "explore_every"),
+        ({"explore_every": True}, ValueError, "explore_every"),
     ],
 )
 def test_bad_arguments(kwargs, error, match) -> None:
@@ -263,3 +266,47 @@ def test_output_transform_never_squeezes_the_good_tail() -> None:
     # Left-skewed losses (a long tail of *good* values): left as they are.
     y = -np.array([0.0, 0.01, 0.02, 0.05, 0.1, 3.0, 3.3])
     np.testing.assert_array_equal(_warp_outcomes(y, "yeo-johnson"), y)
+
+
+def test_explore_every_uses_thompson_steps(monkeypatch) -> None:
+    import skbo.optim.thompson as thompson
+
+    calls: list[int] = []
+    original = thompson.thompson_candidate
+
+    def spy(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(thompson, "thompson_candidate", spy)
+    dims = [(0.0, 1.0), (1, 20), ["a", "b", "c"]]
+    opt = make(dims, n_initial_points=4, explore_every=2)
+    run(opt, lambda x: (x[0] - 0.3) ** 2 + (x[2] != "b"), 10)
+    # Model-based points 1..6: the 2nd, 4th and 6th are Thompson samples.
+    assert len(calls) == 3
+    batch = opt.ask(n_points=3)  # model-based points 7..9: one exploration slot
+    assert len(calls) == 4
+    assert len({opt._key(p) for p in [*opt.Xi, *batch]}) == len(opt.Xi) + 3
+    for p in batch:
+        opt.space.validate_point(p)
+
+
+def test_explore_every_deterministic_and_picklable() -> None:
+    def trace() -> list[list[object]]:
+        opt = make([(0.0, 1.0), ["x", "y"]], n_initial_points=3, explore_every=2)
+        run(opt, lambda x: x[0] + (x[1] == "x"), 7)
+        clone = pickle.loads(pickle.dumps(opt))
+        assert clone.ask() == opt.ask()
+        return opt.Xi
+
+    assert trace() == trace()
+
+
+def test_explore_every_none_never_samples(monkeypatch) -> None:
+    import skbo.optim.thompson as thompson
+
+    def fail(*args, **kwargs):
+        raise AssertionError("no Thompson step expected")
+
+    monkeypatch.setattr(thompson, "thompson_candidate", fail)
+    run(make(n_initial_points=3), quadratic, 6)

@@ -88,6 +88,15 @@ def test_model_device_and_dtype(regression, device, dtype):
     assert all(type(p["alpha"]) is float for p in search.cv_results_["params"])
 
 
+def test_exploration_steps_default_and_override(regression):
+    X, y = regression
+    search = _ridge_search(n_iter=3, optimizer_kwargs=FAST).fit(X, y)
+    assert search.optimizers_[0].explore_every == 3
+    kwargs = {**FAST, "explore_every": None}
+    search = _ridge_search(n_iter=3, optimizer_kwargs=kwargs).fit(X, y)
+    assert search.optimizers_[0].explore_every is None
+
+
 def test_init_stores_arguments_verbatim():
     spaces = [({"alpha": (0.1, 1.0)}, 2)]
     search = BayesSearchCV(Ridge(), spaces, 7, fit_params=None, n_points=2)

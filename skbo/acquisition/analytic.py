@@ -22,7 +22,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from skbo.acquisition._fused import fused_log_ei
+from skbo.acquisition._fused import fused_log_ei, fused_log_ei_value_and_grad
 from skbo.acquisition.base import AcquisitionFunction, _as_buffer, _check_beta
 from skbo.acquisition.utils import log_h, normal_cdf, normal_pdf
 from skbo.exceptions import UnsupportedError
@@ -186,6 +186,23 @@ class LogExpectedImprovement(_ImprovementAcquisitionFunction):
             return fused
         z, sigma = self._z_and_sigma(X, self.best_f)
         return log_h(z) + torch.log(sigma)
+
+    def value_and_grad(self, X: Tensor) -> tuple[Tensor, Tensor] | None:
+        """Values and gradients at ``X (b, 1, d)`` without autograd, if possible.
+
+        Used by the acquisition optimizer; available on skbo's own GP with
+        the fused single-point posterior (otherwise ``None``: use autograd).
+
+        Parameters
+        ----------
+        X : Tensor of shape (b, 1, d)
+            Candidates.
+
+        Returns
+        -------
+        (values, grad) : Tensors of shapes (b,) and (b, 1, d), or None
+        """
+        return fused_log_ei_value_and_grad(self.model, X, self.best_f)
 
 
 class ProbabilityOfImprovement(_ImprovementAcquisitionFunction):

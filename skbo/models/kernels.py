@@ -226,6 +226,15 @@ class RBFKernel(_StationaryKernel):
         return torch.exp(-0.5 * r2)
 
 
+def _get_lengthscale(module: CategoricalKernel) -> Tensor:
+    # NOTE: module-level (not a lambda) so that fitted models pickle.
+    return module.lengthscale
+
+
+def _set_lengthscale(module: CategoricalKernel, value: Tensor | float) -> None:
+    module._set_lengthscale(value)
+
+
 class CategoricalKernel(DenseKernel):
     """Exponentiated-overlap kernel on one-hot groups, one lengthscale per group.
 
@@ -290,8 +299,8 @@ class CategoricalKernel(DenseKernel):
             self.register_prior(
                 "lengthscale_prior",
                 lengthscale_prior,
-                lambda m: m.lengthscale,
-                lambda m, v: m._set_lengthscale(v),
+                _get_lengthscale,
+                _set_lengthscale,
             )
 
     @property

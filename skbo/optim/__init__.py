@@ -19,6 +19,7 @@ from skbo.optim.initializers import (
 from skbo.optim.lbfgsb import optimize_restarts, screen_and_refine
 from skbo.optim.mixed import IntegerColumn, MixedSpec, SpaceExhaustedError, local_search
 from skbo.optim.optimize import optimize_acqf
+from skbo.optim.thompson import thompson_candidate
 
 __all__ = [
     "InitialConditions",
@@ -33,4 +34,5 @@ __all__ = [
     "optimize_restarts",
     "sample_around",
     "screen_and_refine",
+    "thompson_candidate",
 ]

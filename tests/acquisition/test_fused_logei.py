@@ -50,6 +50,10 @@ def test_fused_log_ei_matches_composed(
         return v.detach(), torch.autograd.grad(v.sum(), x)[0]
 
     fused = value_and_grad()
+    direct = acqf.value_and_grad(X)  # no autograd: the optimizer's fast path
+    assert direct is not None
+    torch.testing.assert_close(direct[0], fused[0], rtol=0, atol=0)
+    torch.testing.assert_close(direct[1], fused[1], rtol=0, atol=0)
     monkeypatch.setattr(analytic, "fused_log_ei", lambda *args: None)
     composed = value_and_grad()
     tol = {"rtol": 1e-9, "atol": 1e-9} if dtype == torch.float64 else {}
@@ -77,3 +81,35 @@ def test_fused_log_ei_not_applicable() -> None:
     assert (
         fused_log_ei(model, torch.rand(4, 1, 3, dtype=torch.float64), per_batch) is None
     )
+
+
+def test_value_and_grad_is_none_without_the_fused_path() -> None:
+    from skbo.utils.testing import MockModel, MockPosterior
+
+    post = MockPosterior(torch.zeros(2, 1), variance=torch.ones(2, 1))
+    acqf = LogExpectedImprovement(MockModel(post), best_f=0.0)
+    assert acqf.value_and_grad(torch.rand(2, 1, 2)) is None
+
+
+def test_optimizer_uses_value_and_grad_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from skbo.optim import optimize_acqf
+
+    model = _model(False, torch.float64)
+    acqf = LogExpectedImprovement(model, best_f=model.train_targets.max())
+    bounds = torch.tensor([[0.0] * 3, [1.0] * 3], dtype=torch.float64)
+    calls: list[int] = []
+    method = acqf.value_and_grad
+
+    def counted(X: torch.Tensor):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return method(X)
+
+    monkeypatch.setattr(acqf, "value_and_grad", counted)
+    fast = optimize_acqf(acqf, bounds, num_restarts=4, raw_samples=64, seed=0)
+    assert calls
+    monkeypatch.setattr(acqf, "value_and_grad", lambda X: None)
+    slow = optimize_acqf(acqf, bounds, num_restarts=4, raw_samples=64, seed=0)
+    torch.testing.assert_close(fast[0], slow[0])
+    torch.testing.assert_close(fast[1], slow[1])
