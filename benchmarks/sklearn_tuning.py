@@ -61,7 +61,7 @@ SETTINGS = {
     "optuna": "optuna_integration OptunaSearchCV(study=create_study(direction="
     "'maximize', sampler=TPESampler(seed, n_startup_trials=n_initial)))",
     "skbo": "skbo BayesSearchCV(optimizer_kwargs={'n_initial_points': n_initial}), "
-    "defaults otherwise (qLogNEI, explore_every=3)",
+    "defaults otherwise (qLogNEI, explore_every=3, levelwise mixed kernel)",
 }
 
 

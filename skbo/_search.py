@@ -472,6 +472,12 @@ class BayesSearchCV(BaseSearchCV):  # type: ignore[misc]
         # NOTE: measured on the sklearn tuning suite (model_switch): without
         # exploration steps, qLogNEI settled on one model in 2 of 5 seeds.
         kwargs.setdefault("explore_every", 3)
+        # Conditional hyperparameters (a categorical choosing the model): each
+        # level gets its own continuous kernel as well (LevelwiseKernel).
+        kwargs["model_kwargs"] = {
+            "mixed_kernel": "levelwise",
+            **(kwargs.get("model_kwargs") or {}),
+        }
         allowed = set(inspect.signature(Optimizer).parameters) - set(_RESERVED_KWARGS)
         if set(kwargs) - allowed:
             raise ValueError(

@@ -33,7 +33,14 @@ from gpytorch.priors import LogNormalPrior, Prior
 from torch import Tensor
 from torch.distributions import TransformedDistribution
 
-from skbo.models.kernels import CategoricalKernel, Matern52Kernel, RBFKernel
+from skbo.models.kernels import (
+    CategoricalKernel,
+    DenseKernel,
+    LevelwiseKernel,
+    Matern52Kernel,
+    MixedKernel,
+    RBFKernel,
+)
 
 __all__ = [
     "MIN_INFERRED_NOISE",
@@ -51,6 +58,7 @@ MIN_INFERRED_NOISE = 1e-4
 
 #: Lower bound of every lengthscale of the default kernels (BoTorch's value).
 MIN_LENGTHSCALE = 0.025
+MIXED_KERNELS = ("product", "levelwise")
 
 
 def _lognormal(loc: float, scale: float) -> LogNormalPrior:
@@ -164,6 +172,7 @@ def default_kernel(
     *,
     kind: str = "matern52",
     categorical_groups: Sequence[Sequence[int]] | None = None,
+    mixed: str = "product",
 ) -> Kernel:
     """skbo's default kernel for ``d`` input columns, at its prior mode.
 
@@ -198,6 +207,8 @@ def default_kernel(
     """
     if kind not in ("matern52", "rbf"):
         raise ValueError(f"kind must be 'matern52' or 'rbf', got {kind!r}.")
+    if mixed not in MIXED_KERNELS:
+        raise ValueError(f"mixed must be one of {MIXED_KERNELS}, got {mixed!r}.")
     cls: type[Matern52Kernel] | type[RBFKernel] = (
         Matern52Kernel if kind == "matern52" else RBFKernel
     )
@@ -226,7 +237,23 @@ def default_kernel(
             lengthscale_constraint=lower_bound_constraint(),
         )
         kernels.append(_at_prior_mode(cat, cat_prior))
-    return kernels[0] if len(kernels) == 1 else ProductKernel(*kernels)
+    if len(kernels) == 1:
+        return kernels[0]
+    if mixed == "product":
+        return ProductKernel(*kernels)
+    prior = dim_scaled_lengthscale_prior(len(continuous))
+    levelwise = LevelwiseKernel(
+        continuous,
+        groups,
+        matern=kind == "matern52",
+        lengthscale_prior=prior,
+        lengthscale_constraint=lower_bound_constraint(),
+    )
+    return MixedKernel(
+        cast(DenseKernel, kernels[0]),
+        cast(CategoricalKernel, kernels[1]),
+        cast(LevelwiseKernel, _at_prior_mode(levelwise, prior)),
+    )
 
 
 def default_likelihood(

@@ -157,6 +157,7 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         kernel: str = "matern52",
         covar_module: Kernel | None = None,
         standardize: bool = True,
+        mixed_kernel: str = "product",
     ) -> None:
         X = _check_tensor(train_X, "train_X", 2, None)
         n, d = X.shape
@@ -192,7 +193,9 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         self.covar_module = (
             covar_module
             if covar_module is not None
-            else default_kernel(d, kind=kernel, categorical_groups=groups)
+            else default_kernel(
+                d, kind=kernel, categorical_groups=groups, mixed=mixed_kernel
+            )
         )
         self.outcome_transform = transform
         self.categorical_groups = groups

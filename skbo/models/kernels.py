@@ -50,7 +50,9 @@ from skbo.models._fused import (
 __all__ = [
     "CategoricalKernel",
     "DenseKernel",
+    "LevelwiseKernel",
     "Matern52Kernel",
+    "MixedKernel",
     "RBFKernel",
     "cross_kernel",
     "kernel_diagonal",
@@ -226,12 +228,14 @@ class RBFKernel(_StationaryKernel):
         return torch.exp(-0.5 * r2)
 
 
-def _get_lengthscale(module: CategoricalKernel) -> Tensor:
+def _get_lengthscale(module: CategoricalKernel | LevelwiseKernel) -> Tensor:
     # NOTE: module-level (not a lambda) so that fitted models pickle.
     return module.lengthscale
 
 
-def _set_lengthscale(module: CategoricalKernel, value: Tensor | float) -> None:
+def _set_lengthscale(
+    module: CategoricalKernel | LevelwiseKernel, value: Tensor | float
+) -> None:
     module._set_lengthscale(value)
 
 
@@ -330,6 +334,186 @@ class CategoricalKernel(DenseKernel):
     def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
         w, total = self._weights()
         return torch.exp((x1 * w * x2).sum(-1) - total)
+
+
+def _select(kernel: DenseKernel, x: Tensor) -> Tensor:
+    return x if kernel.active_dims is None else x.index_select(-1, kernel.active_dims)
+
+
+class LevelwiseKernel(DenseKernel):
+    """One stationary kernel per categorical level, active where both points share it.
+
+    ``k(x, x') = (1 / G) sum_g sum_{c in g} x_c x'_c k_c(u, u')``, where ``u``
+    are the continuous columns, ``x_c`` the one-hot column of level ``c`` and
+    ``k_c`` a Matern-5/2 (or RBF) kernel with its own ARD lengthscales. On
+    exact one-hots it is ``(1 / G)`` times the sum, over the groups in which
+    the two points agree, of that level's own continuous kernel; on relaxed
+    one-hots it stays positive semi-definite and smooth (a sum of products of
+    linear and stationary kernels).
+
+    Its purpose is conditional structure: when a categorical picks a model
+    whose hyperparameters matter only for that model, a continuous kernel
+    shared by all levels learns from the other levels that those columns are
+    irrelevant (long lengthscales) and predicts a rarely sampled level as flat
+    and certain; a level's own lengthscales are fitted from that level's
+    points only and stay near the prior while it has few.
+
+    Parameters
+    ----------
+    continuous : sequence of int
+        Continuous input columns.
+    groups : sequence of sequence of int
+        One-hot column groups, one per categorical variable.
+    matern : bool, default=True
+        Matern-5/2 (``True``) or RBF (``False``) level kernels.
+    lengthscale_prior : gpytorch.priors.Prior, optional
+        Prior on every level's lengthscales.
+    lengthscale_constraint : gpytorch.constraints.Interval, optional
+        Constraint on the lengthscales (default: positive).
+
+    Examples
+    --------
+    >>> import torch
+    >>> k = LevelwiseKernel([0], [[1, 2]]).double()
+    >>> X = torch.tensor([[0.1, 1, 0], [0.2, 1, 0], [0.1, 0, 1]], dtype=torch.float64)
+    >>> K = k.dense(X, X)
+    >>> float(K[0, 2]), bool(K[0, 1] > 0.9)
+    (0.0, True)
+    """
+
+    is_stationary = False
+
+    def __init__(
+        self,
+        continuous: Sequence[int],
+        groups: Sequence[Sequence[int]],
+        *,
+        matern: bool = True,
+        lengthscale_prior: Prior | None = None,
+        lengthscale_constraint: Interval | None = None,
+    ) -> None:
+        levels = [int(c) for g in groups for c in g]
+        cont = [int(c) for c in continuous]
+        if not cont or not levels:
+            raise ValueError(
+                "LevelwiseKernel needs at least one continuous column and one "
+                f"categorical group, got continuous={cont}, groups={groups}."
+            )
+        super().__init__()
+        self.n_groups = len(groups)
+        self.matern = matern
+        self.register_buffer("continuous_index", torch.tensor(cont, dtype=torch.long))
+        self.register_buffer("level_index", torch.tensor(levels, dtype=torch.long))
+        self.register_parameter(
+            "raw_lengthscale",
+            torch.nn.Parameter(torch.zeros(len(levels), 1, len(cont))),
+        )
+        if lengthscale_constraint is None:
+            lengthscale_constraint = GreaterThan(0.0)
+        self.register_constraint("raw_lengthscale", lengthscale_constraint)
+        if lengthscale_prior is not None:
+            self.register_prior(
+                "lengthscale_prior",
+                lengthscale_prior,
+                _get_lengthscale,
+                _set_lengthscale,
+            )
+
+    @property
+    def lengthscale(self) -> Tensor:
+        """Per-level lengthscales, shape ``(n_levels, 1, n_continuous)``."""
+        return cast(
+            Tensor, self.raw_lengthscale_constraint.transform(self.raw_lengthscale)
+        )
+
+    @lengthscale.setter
+    def lengthscale(self, value: Tensor | float) -> None:
+        self._set_lengthscale(value)
+
+    def _set_lengthscale(self, value: Tensor | float) -> None:
+        value = torch.as_tensor(value).to(self.raw_lengthscale)
+        raw = self.raw_lengthscale_constraint.inverse_transform(value)
+        self.initialize(raw_lengthscale=raw.expand_as(self.raw_lengthscale))
+
+    def _split(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        u = x.index_select(-1, self.continuous_index).unsqueeze(-3)  # (..., 1, n, dc)
+        o = x.index_select(-1, self.level_index).mT.unsqueeze(-1)  # (..., L, n, 1)
+        return u, o
+
+    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
+        u1, o1 = self._split(x1)
+        u2, o2 = (u1, o1) if symmetric else self._split(x2)
+        K = stationary_matrix(u1, u2, self.lengthscale, symmetric, matern=self.matern)
+        return (K * (o1 * o2.mT)).sum(-3) / self.n_groups
+
+    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
+        u1, o1 = self._split(x1)
+        u2, o2 = self._split(x2)
+        r2 = ((u1 - u2) / self.lengthscale).pow(2).sum(-1)  # (..., L, n)
+        k = matern52_profile(r2) if self.matern else torch.exp(-0.5 * r2)
+        return (k * (o1 * o2).squeeze(-1)).sum(-2) / self.n_groups
+
+
+class MixedKernel(DenseKernel):
+    """``(1 - w) k_cont k_cat + w k_level``: shared and per-level structure.
+
+    The first term is the usual product of a continuous kernel and a
+    :class:`CategoricalKernel` (levels share the continuous structure, scaled
+    by how similar the categories are); the second a :class:`LevelwiseKernel`
+    (each level has its own continuous structure). With a fixed weight ``w``
+    and no output scale, ``k(x, x) = 1`` on exact one-hots.
+
+    Parameters
+    ----------
+    continuous : DenseKernel
+        Kernel on the continuous columns (with its ``active_dims``).
+    categorical : CategoricalKernel
+    levelwise : LevelwiseKernel
+    weight : float, default=0.5
+        ``w`` in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> cont = Matern52Kernel(1, active_dims=[0])
+    >>> k = MixedKernel(
+    ...     cont, CategoricalKernel([[1, 2]]), LevelwiseKernel([0], [[1, 2]])
+    ... ).double()
+    >>> X = torch.tensor([[0.1, 1, 0], [0.7, 0, 1]], dtype=torch.float64)
+    >>> [round(float(v), 6) for v in k.dense(X, X).diagonal()]
+    [1.0, 1.0]
+    """
+
+    is_stationary = False
+
+    def __init__(
+        self,
+        continuous: DenseKernel,
+        categorical: CategoricalKernel,
+        levelwise: LevelwiseKernel,
+        *,
+        weight: float = 0.5,
+    ) -> None:
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"weight must be in [0, 1], got {weight!r}.")
+        super().__init__()
+        self.continuous = continuous
+        self.categorical = categorical
+        self.levelwise = levelwise
+        self.weight = float(weight)
+
+    def _dense(self, x1: Tensor, x2: Tensor, symmetric: bool) -> Tensor:
+        x2 = x1 if symmetric else x2
+        shared = self.continuous.dense(x1, x2) * self.categorical.dense(x1, x2)
+        own = self.levelwise.dense(x1, x2)
+        return torch.lerp(shared, own, self.weight)
+
+    def _dense_diag(self, x1: Tensor, x2: Tensor) -> Tensor:
+        parts = [
+            k._dense_diag(_select(k, x1), _select(k, x2))
+            for k in (self.continuous, self.categorical, self.levelwise)
+        ]
+        return torch.lerp(parts[0] * parts[1], parts[2], self.weight)
 
 
 def kernel_matrix(kernel: Kernel, x1: Tensor, x2: Tensor) -> Tensor:

@@ -440,3 +440,24 @@ def test_pickle_and_deepcopy_after_prediction() -> None:
     for clone in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
         assert torch.allclose(clone.posterior(Xt).mean, mean)
     assert model._predictor is not None  # the original keeps its cache
+
+
+def test_levelwise_mixed_kernel_fits_predicts_and_pickles():
+    from skbo.models import fit_gp
+    from skbo.models.kernels import MixedKernel
+
+    g = torch.Generator().manual_seed(0)
+    hot = torch.nn.functional.one_hot(torch.randint(3, (20,), generator=g), 3)
+    X = torch.cat([torch.rand(20, 2, generator=g), hot], -1).double()
+    # Each level has its own optimum in the continuous columns.
+    centre = torch.tensor([[0.2, 0.2], [0.8, 0.5], [0.5, 0.9]]).double()
+    Y = -((X[:, :2] - hot.double() @ centre) ** 2).sum(-1)
+    model = SingleTaskGP(X, Y, categorical_groups=[[2, 3, 4]], mixed_kernel="levelwise")
+    assert isinstance(model.covar_module, MixedKernel)
+    assert not fit_gp(model).fallback
+    post = model.posterior(X[:5].unsqueeze(-2))
+    assert torch.isfinite(post.mean).all() and (post.variance > 0).all()
+    clone = pickle.loads(pickle.dumps(model))
+    torch.testing.assert_close(clone.posterior(X[:5].unsqueeze(-2)).mean, post.mean)
+    with pytest.raises(ValueError, match="mixed"):
+        SingleTaskGP(X, Y, categorical_groups=[[2, 3, 4]], mixed_kernel="sum")

@@ -15,7 +15,9 @@ from skbo.exceptions import UnsupportedError
 from skbo.models._fused import _StationaryMatrix
 from skbo.models.kernels import (
     CategoricalKernel,
+    LevelwiseKernel,
     Matern52Kernel,
+    MixedKernel,
     RBFKernel,
     cross_kernel,
     kernel_diagonal,
@@ -187,10 +189,13 @@ def _kernels(dtype):
     cont = Matern52Kernel(1, active_dims=[0]).to(dtype)
     scaled = gpytorch.kernels.ScaleKernel(gpytorch.kernels.RBFKernel()).to(dtype)
     scaled.outputscale = 2.5
-    return [matern, rbf, cat, cont * cat, scaled]
+    level = LevelwiseKernel([0], [[1, 2]]).to(dtype)
+    level.lengthscale = torch.tensor([[[0.4]], [[1.3]]])
+    mixed = MixedKernel(Matern52Kernel(1, active_dims=[0]), cat, level).to(dtype)
+    return [matern, rbf, cat, cont * cat, scaled, level, mixed]
 
 
-@pytest.mark.parametrize("which", range(5))
+@pytest.mark.parametrize("which", range(7))
 def test_kernel_diagonal_matches_the_matrix_diagonal(which, dtype):
     kernel = _kernels(dtype)[which]
     X = torch.rand(2, 4, 3, generator=torch.Generator().manual_seed(0)).to(dtype)
@@ -198,7 +203,7 @@ def test_kernel_diagonal_matches_the_matrix_diagonal(which, dtype):
     torch.testing.assert_close(kernel_diagonal(kernel, X), expected)
 
 
-@pytest.mark.parametrize("which", range(5))
+@pytest.mark.parametrize("which", range(7))
 def test_cross_kernel_matches_kernel_matrix_with_gradient(which, dtype):
     kernel = _kernels(dtype)[which]
     g = torch.Generator().manual_seed(1)
@@ -213,3 +218,59 @@ def test_cross_kernel_matches_kernel_matrix_with_gradient(which, dtype):
     (gA,) = torch.autograd.grad((K * W).sum(), A)
     (gB,) = torch.autograd.grad((K_ref * W).sum(), B)
     torch.testing.assert_close(gA, gB, **tol)
+
+
+@pytest.mark.parametrize("matern", [True, False])
+def test_levelwise_kernel_matches_brute_force(matern, dtype):
+    g = torch.Generator().manual_seed(3)
+    cont = torch.rand(7, 2, generator=g).to(dtype)
+    a = torch.randint(3, (7,), generator=g)
+    b = torch.randint(2, (7,), generator=g)
+    X = torch.cat(
+        [
+            cont[:, :1],
+            torch.nn.functional.one_hot(a, 3).to(dtype),
+            cont[:, 1:],
+            torch.nn.functional.one_hot(b, 2).to(dtype),
+        ],
+        -1,
+    )
+    k = LevelwiseKernel([0, 4], [[1, 2, 3], [5, 6]], matern=matern).to(dtype)
+    ls = torch.rand(5, 1, 2, generator=g).to(dtype) + 0.2
+    k.lengthscale = ls
+    K = k.dense(X, X).detach()
+    profile = _np_matern52 if matern else _np_rbf
+    c = cont.double().numpy()
+    expected = np.zeros((7, 7))
+    for i in range(7):
+        for j in range(7):
+            for level, (col, same) in enumerate(
+                [(0, a), (1, a), (2, a), (0, b), (1, b)]
+            ):
+                if int(same[i]) == col and int(same[j]) == col:
+                    ell = ls[level, 0].double().numpy()
+                    expected[i, j] += profile(c[i : i + 1], c[j : j + 1], ell)[0, 0]
+    expected /= 2
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    np.testing.assert_allclose(K.double().numpy(), expected, atol=tol)
+    assert torch.linalg.eigvalsh(K.double()).min() > -1e-10
+
+
+def test_mixed_kernel_psd_unit_diagonal_and_relaxed_inputs(global_random_seed):
+    g = torch.Generator().manual_seed(global_random_seed)
+    cat = CategoricalKernel([[2, 3, 4]])
+    level = LevelwiseKernel([0, 1], [[2, 3, 4]])
+    k = MixedKernel(Matern52Kernel(2, active_dims=[0, 1]), cat, level).double()
+    hot = torch.nn.functional.one_hot(torch.randint(3, (9,), generator=g), 3)
+    X = torch.cat([torch.rand(9, 2, generator=g), hot], -1).double()
+    K = k.dense(X, X)
+    torch.testing.assert_close(K.diagonal(), torch.ones(9, dtype=torch.float64))
+    assert torch.linalg.eigvalsh(K).min() > -1e-10
+    relaxed = torch.cat(
+        [torch.rand(6, 2, generator=g), torch.rand(6, 3, generator=g).softmax(-1)], -1
+    ).double()
+    assert torch.linalg.eigvalsh(k.dense(relaxed, relaxed)).min() > -1e-10
+    with pytest.raises(ValueError, match="weight"):
+        MixedKernel(Matern52Kernel(2), cat, level, weight=1.5)
+    with pytest.raises(ValueError, match="continuous column"):
+        LevelwiseKernel([], [[0, 1]])
