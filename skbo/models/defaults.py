@@ -190,6 +190,10 @@ def default_kernel(
         Continuous kernel.
     categorical_groups : sequence of sequence of int, optional
         One-hot column groups, one per categorical variable.
+    mixed : {"product", "levelwise"}, default="product"
+        With both kinds of columns: their product, or (``"levelwise"``) a
+        :class:`~skbo.models.kernels.MixedKernel` that averages the product
+        with a :class:`~skbo.models.kernels.LevelwiseKernel` (same prior).
 
     Returns
     -------

@@ -122,6 +122,13 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
     standardize : bool, default=True
         Standardize the outcomes (recommended: the default kernel has no
         output scale).
+    mixed_kernel : {"product", "levelwise"}, default="product"
+        Default kernel of a space with categorical and continuous columns:
+        the product of a continuous and a categorical kernel, or
+        (``"levelwise"``) its average with a
+        :class:`~skbo.models.kernels.LevelwiseKernel`, one continuous kernel
+        per categorical level, for hyperparameters that matter for one level
+        only (:class:`~skbo.BayesSearchCV`'s default).
 
     Attributes
     ----------
