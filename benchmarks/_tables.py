@@ -12,6 +12,27 @@ REFERENCE = "skbo"
 """Times are reported as ratios to this tool, measured in the same run."""
 
 
+def latest_runs(
+    files: Sequence[dict[str, Any]], key: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Runs of every file; a newer file's run with the same ``key`` fields
+    supersedes an older one (a tool rerun after a change replaces its old
+    result instead of being counted twice; files ordered by their ``date``).
+
+    Examples
+    --------
+    >>> old = {"date": "2026-01-01", "runs": [{"tool": "t", "seed": 0, "v": 1}]}
+    >>> new = {"date": "2026-02-01", "runs": [{"tool": "t", "seed": 0, "v": 2}]}
+    >>> [r["v"] for r in latest_runs([new, old], ("tool", "seed"))]
+    [2]
+    """
+    keep: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for f in sorted(files, key=lambda f: str(f.get("date", ""))):
+        for r in f["runs"]:
+            keep[tuple(r.get(k) for k in key)] = r
+    return list(keep.values())
+
+
 def quartiles(values: Iterable[float | None]) -> tuple[float, float, float] | None:
     """(median, q25, q75) of the finite values, ``None`` if there are none."""
     v = np.asarray([x for x in values if x is not None and np.isfinite(x)], dtype=float)

@@ -30,6 +30,7 @@ from benchmarks._tables import (
     fmt,
     fmt_q,
     footer,
+    latest_runs,
     quartiles,
     rank_table,
     summary_table,
@@ -41,7 +42,7 @@ from benchmarks._tables import (
 
 def render_regret(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> str:
     """Regret tables, ranks, suggestion times and regret curves."""
-    runs = [r for f in files for r in f["runs"]]
+    runs = latest_runs(files, ("problem", "tool", "seed"))
     tools = tools_of(files, runs)
     problems: dict[str, dict[str, Any]] = {}
     for f in files:
@@ -63,7 +64,9 @@ def render_regret(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> s
         f"Budget {budgets} evaluations, {n_seeds} seed(s). Simple regret = noise-free "
         "value of the recommended point (for every tool its best *observed* point) "
         "minus the known optimum; median [q25, q75] over seeds; lower is better; the "
-        "best median of each problem in bold.",
+        "best median of each problem in bold. Where a tool was run in several "
+        "files, the newest file's runs are used (same problem and seed); the "
+        "files and their dates are listed below.",
         "",
         regret,
         "",
@@ -78,8 +81,9 @@ def render_regret(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> s
         "### Suggestion time per iteration",
         "",
         "Median wall time of one ask + tell after the initial design (model fit + "
-        "acquisition optimization), seconds; in parentheses the ratio to skbo in the "
-        "same run.",
+        "acquisition optimization), seconds; in parentheses the ratio to skbo. "
+        "Only tools in the same file as skbo were timed in the same run as skbo "
+        "(files listed below); compare the others with care.",
         "",
         _time_table(by, problems, tools),
     ]

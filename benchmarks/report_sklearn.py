@@ -14,6 +14,7 @@ from benchmarks._tables import (
     fmt,
     fmt_q,
     footer,
+    latest_runs,
     provenance,
     quartiles,
     rank_table,
@@ -40,27 +41,6 @@ def normalizers(runs: Sequence[dict[str, Any]], n_iter: int) -> Norms:
     return out
 
 
-def latest_runs(files: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Runs of every file; a newer file's run of the same task, tool, seed and
-    budget supersedes an older one (a tool rerun after a change replaces its
-    old result instead of being counted twice).
-
-    Examples
-    --------
-    >>> old = {"date": "2026-01-01", "runs": [{"task": "a", "tool": "t", "seed": 0,
-    ...     "n_iter": 30, "best_cv_score": 0.1}]}
-    >>> new = {"date": "2026-02-01", "runs": [{"task": "a", "tool": "t", "seed": 0,
-    ...     "n_iter": 30, "best_cv_score": 0.2}]}
-    >>> [r["best_cv_score"] for r in latest_runs([new, old])]
-    [0.2]
-    """
-    keep: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for f in sorted(files, key=lambda f: str(f.get("date", ""))):
-        for r in f["runs"]:
-            keep[r["task"], r["tool"], r.get("seed"), r.get("n_iter")] = r
-    return list(keep.values())
-
-
 def normalized(score: float, norm: tuple[float, float] | None) -> float | None:
     """(score - random median) / (best known - random median).
 
@@ -78,8 +58,8 @@ def render(
     files: Sequence[dict[str, Any]], hard_files: Sequence[dict[str, Any]]
 ) -> str:
     """Markdown for the sklearn-tuning results and the hardness check."""
-    runs = latest_runs(files)
-    hard = latest_runs(hard_files)
+    runs = latest_runs(files, ("task", "tool", "seed", "n_iter"))
+    hard = latest_runs(hard_files, ("task", "tool", "seed", "n_iter"))
     n_iter = int((files or hard_files)[0]["settings"]["n_iter"])
     out = ["## Tuning scikit-learn estimators"]
     if files:
