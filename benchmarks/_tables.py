@@ -205,8 +205,8 @@ def tools_of(
 def settings_list(files: Sequence[dict[str, Any]]) -> str:
     """Tool options as recorded in the results."""
     merged: dict[str, Any] = {}
-    for f in files:
-        merged.update(f["settings"]["tools"])
+    for f in sorted(files, key=lambda f: str(f.get("date", ""))):
+        merged.update(f["settings"]["tools"])  # the newest file's settings win
     return "\n".join(
         f"* **{t}**: {json.dumps(s) if isinstance(s, dict) else s}"
         for t, s in merged.items()
