@@ -228,18 +228,53 @@ class RBFKernel(_StationaryKernel):
         return torch.exp(-0.5 * r2)
 
 
-def _get_lengthscale(module: CategoricalKernel | LevelwiseKernel) -> Tensor:
+def _get_lengthscale(module: _LengthscaleKernel) -> Tensor:
     # NOTE: module-level (not a lambda) so that fitted models pickle.
     return module.lengthscale
 
 
-def _set_lengthscale(
-    module: CategoricalKernel | LevelwiseKernel, value: Tensor | float
-) -> None:
+def _set_lengthscale(module: _LengthscaleKernel, value: Tensor | float) -> None:
     module._set_lengthscale(value)
 
 
-class CategoricalKernel(DenseKernel):
+class _LengthscaleKernel(DenseKernel):
+    """A dense kernel with its own ``raw_lengthscale`` of any shape."""
+
+    def _register_lengthscale(
+        self,
+        shape: tuple[int, ...],
+        prior: Prior | None,
+        constraint: Interval | None,
+    ) -> None:
+        self.register_parameter(
+            "raw_lengthscale", torch.nn.Parameter(torch.zeros(*shape))
+        )
+        self.register_constraint(
+            "raw_lengthscale", GreaterThan(0.0) if constraint is None else constraint
+        )
+        if prior is not None:
+            self.register_prior(
+                "lengthscale_prior", prior, _get_lengthscale, _set_lengthscale
+            )
+
+    @property
+    def lengthscale(self) -> Tensor:
+        """The lengthscales (shape: see the class)."""
+        return cast(
+            Tensor, self.raw_lengthscale_constraint.transform(self.raw_lengthscale)
+        )
+
+    @lengthscale.setter
+    def lengthscale(self, value: Tensor | float) -> None:
+        self._set_lengthscale(value)
+
+    def _set_lengthscale(self, value: Tensor | float) -> None:
+        value = torch.as_tensor(value).to(self.raw_lengthscale)
+        raw = self.raw_lengthscale_constraint.inverse_transform(value)
+        self.initialize(raw_lengthscale=raw.expand_as(self.raw_lengthscale))
+
+
+class CategoricalKernel(_LengthscaleKernel):
     """Exponentiated-overlap kernel on one-hot groups, one lengthscale per group.
 
     ``k(x, x') = exp(-sum_g (1 - <x_g, x'_g>) / l_g)``: the exponentiated
@@ -293,35 +328,9 @@ class CategoricalKernel(DenseKernel):
         self.register_buffer(
             "group_index", torch.tensor(group_of_column, dtype=torch.long)
         )
-        self.register_parameter(
-            "raw_lengthscale", torch.nn.Parameter(torch.zeros(1, self.n_groups))
+        self._register_lengthscale(
+            (1, self.n_groups), lengthscale_prior, lengthscale_constraint
         )
-        if lengthscale_constraint is None:
-            lengthscale_constraint = GreaterThan(0.0)
-        self.register_constraint("raw_lengthscale", lengthscale_constraint)
-        if lengthscale_prior is not None:
-            self.register_prior(
-                "lengthscale_prior",
-                lengthscale_prior,
-                _get_lengthscale,
-                _set_lengthscale,
-            )
-
-    @property
-    def lengthscale(self) -> Tensor:
-        """Per-group lengthscales, shape ``(1, n_groups)``."""
-        return cast(
-            Tensor, self.raw_lengthscale_constraint.transform(self.raw_lengthscale)
-        )
-
-    @lengthscale.setter
-    def lengthscale(self, value: Tensor | float) -> None:
-        self._set_lengthscale(value)
-
-    def _set_lengthscale(self, value: Tensor | float) -> None:
-        value = torch.as_tensor(value).to(self.raw_lengthscale)
-        raw = self.raw_lengthscale_constraint.inverse_transform(value)
-        self.initialize(raw_lengthscale=raw.expand_as(self.raw_lengthscale))
 
     def _weights(self) -> tuple[Tensor, Tensor]:
         inv = 1.0 / self.lengthscale.reshape(-1)  # (G,)
@@ -340,7 +349,7 @@ def _select(kernel: DenseKernel, x: Tensor) -> Tensor:
     return x if kernel.active_dims is None else x.index_select(-1, kernel.active_dims)
 
 
-class LevelwiseKernel(DenseKernel):
+class LevelwiseKernel(_LengthscaleKernel):
     """One stationary kernel per categorical level, active where both points share it.
 
     ``k(x, x') = (1 / G) sum_g sum_{c in g} x_c x'_c k_c(u, u')``, where ``u``
@@ -370,6 +379,10 @@ class LevelwiseKernel(DenseKernel):
         Prior on every level's lengthscales.
     lengthscale_constraint : gpytorch.constraints.Interval, optional
         Constraint on the lengthscales (default: positive).
+
+    Attributes
+    ----------
+    lengthscale : Tensor of shape (n_levels, 1, n_continuous)
 
     Examples
     --------
@@ -404,36 +417,9 @@ class LevelwiseKernel(DenseKernel):
         self.matern = matern
         self.register_buffer("continuous_index", torch.tensor(cont, dtype=torch.long))
         self.register_buffer("level_index", torch.tensor(levels, dtype=torch.long))
-        self.register_parameter(
-            "raw_lengthscale",
-            torch.nn.Parameter(torch.zeros(len(levels), 1, len(cont))),
+        self._register_lengthscale(
+            (len(levels), 1, len(cont)), lengthscale_prior, lengthscale_constraint
         )
-        if lengthscale_constraint is None:
-            lengthscale_constraint = GreaterThan(0.0)
-        self.register_constraint("raw_lengthscale", lengthscale_constraint)
-        if lengthscale_prior is not None:
-            self.register_prior(
-                "lengthscale_prior",
-                lengthscale_prior,
-                _get_lengthscale,
-                _set_lengthscale,
-            )
-
-    @property
-    def lengthscale(self) -> Tensor:
-        """Per-level lengthscales, shape ``(n_levels, 1, n_continuous)``."""
-        return cast(
-            Tensor, self.raw_lengthscale_constraint.transform(self.raw_lengthscale)
-        )
-
-    @lengthscale.setter
-    def lengthscale(self, value: Tensor | float) -> None:
-        self._set_lengthscale(value)
-
-    def _set_lengthscale(self, value: Tensor | float) -> None:
-        value = torch.as_tensor(value).to(self.raw_lengthscale)
-        raw = self.raw_lengthscale_constraint.inverse_transform(value)
-        self.initialize(raw_lengthscale=raw.expand_as(self.raw_lengthscale))
 
     def _split(self, x: Tensor) -> tuple[Tensor, Tensor]:
         u = x.index_select(-1, self.continuous_index).unsqueeze(-3)  # (..., 1, n, dc)

@@ -77,8 +77,8 @@ class _Objective:
         grad = torch.where(use.unsqueeze(-1), -grad, torch.zeros_like(grad))
         grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
         values = values.detach()
-        finite = torch.isfinite(values)
-        n_bad = int((~finite & ~self.dead).sum()) if self.dead is not None else 0
+        assert self.dead is not None  # set by the first _use
+        n_bad = int((~torch.isfinite(values) & ~self.dead).sum())
         better = use & (values > self.best_values)
         self.best_values = torch.where(better, values, self.best_values)
         self.best_X = torch.where(better.unsqueeze(-1), X.detach(), self.best_X)
