@@ -16,14 +16,16 @@ Notation
   is the exact one-hot vector of ``argmax_k x_{j_k}`` (first on ties).
 * Neighbours of a valid ``x``: each integer column moved to the adjacent
   integer below and above (within ``low..high``; on the log scale too, one
-  integer, not one code step), and each group switched to each other category.
+  integer, not one code step), optionally also to the integers at code
+  distances ``s`` (the local search uses ``s = 1/2, 1/4, ..., 1/64``), and
+  each group switched to each other category.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -281,19 +283,27 @@ class MixedSpec:
         safe = torch.where(torch.isfinite(X), X, torch.zeros_like(X))
         return finite & (self.project(safe) == safe).all(-1)
 
-    def neighbors(self, x: Tensor) -> Tensor:
-        """Valid points one discrete step away from ``x``.
+    def neighbors(self, x: Tensor, code_steps: Sequence[float] = ()) -> Tensor:
+        """Valid points a few discrete steps away from ``x``.
 
         Parameters
         ----------
         x : Tensor of shape (d,)
             A point (projected first).
+        code_steps : sequence of float, default=()
+            Longer moves, in code units (in ``(0, 1]``): besides the adjacent
+            integers, each integer column is moved to the integers whose bins
+            hold ``code - s`` and ``code + s`` (clipped to ``[0, 1]``) for
+            every ``s``; on a log scale these are multiplicative moves. Moves
+            that stay on the same integer or repeat an earlier one are left
+            out.
 
         Returns
         -------
         Tensor of shape (k, d)
-            One row per integer column moved one integer down or up (inside
-            ``low..high``) and per other category of each group.
+            Per integer column: one integer down, one up, then ``-s`` and
+            ``+s`` for each of ``code_steps`` in order; then one row per other
+            category of each group.
 
         Examples
         --------
@@ -305,32 +315,82 @@ class MixedSpec:
         """
         if x.ndim != 1:
             raise ValueError(f"neighbors expects one point (d,), got {tuple(x.shape)}.")
-        x = self.project(x)
-        rows: list[int] = []
-        cols: list[int] = []
-        vals: list[float] = []
-        k = 0
-        for c in self.integers:
-            v = int(c.decode(np.array(float(x[c.index]))))
-            for w in (v - 1, v + 1):
-                if c.low <= w <= c.high:
-                    rows.append(k)
-                    cols.append(c.index)
-                    vals.append(float(c.encode(np.array(w))))
-                    k += 1
-        for g in self.categorical_groups:
-            current = int(x[list(g)].argmax())
-            for pos in range(len(g)):
-                if pos == current:
-                    continue
-                rows.extend([k] * len(g))
-                cols.extend(g)
-                vals.extend(1.0 if i == pos else 0.0 for i in range(len(g)))
-                k += 1
-        N = x.expand(k, -1).clone()
-        if k:
-            N[rows, cols] = torch.tensor(vals, dtype=x.dtype, device=x.device)
+        N, _ = self.neighbors_of_rows(x.unsqueeze(0), code_steps)
         return N
+
+    def neighbors_of_rows(
+        self, X: Tensor, code_steps: Sequence[float] = ()
+    ) -> tuple[Tensor, list[int]]:
+        """:meth:`neighbors` of every row of ``X``, stacked row by row.
+
+        Parameters
+        ----------
+        X : Tensor of shape (P, d)
+            Points (projected first).
+        code_steps : sequence of float, default=()
+            Longer integer moves, as in :meth:`neighbors`.
+
+        Returns
+        -------
+        neighbors : Tensor of shape (sum(counts), d)
+            The neighbours of row 0, then those of row 1, and so on, each in
+            the order of :meth:`neighbors`.
+        counts : list of int
+            Number of neighbours of each row.
+
+        Examples
+        --------
+        >>> import torch
+        >>> spec = MixedSpec((IntegerColumn(0, 0, 3),))
+        >>> N, counts = spec.neighbors_of_rows(
+        ...     torch.tensor([[0.125], [0.625]], dtype=torch.float64), code_steps=[0.5]
+        ... )
+        >>> counts, N.flatten().tolist()
+        ([2, 3], [0.375, 0.625, 0.375, 0.875, 0.125])
+        """
+        if X.ndim != 2:
+            raise ValueError(
+                f"neighbors_of_rows expects points (P, d), got {tuple(X.shape)}."
+            )
+        deltas = np.asarray(list(code_steps), dtype=np.float64).reshape(-1)
+        if not bool(np.all((deltas > 0) & (deltas <= 1))):
+            raise ValueError(
+                f"code_steps must be numbers in (0, 1], got {list(code_steps)!r}."
+            )
+        X = self.project(X)
+        P = X.shape[0]
+        owners: list[npt.NDArray[np.int64]] = []
+        blocks: list[Tensor] = []
+        offsets = np.stack([-deltas, deltas], axis=-1).reshape(-1)
+        for c in self.integers:
+            code = X[:, c.index].to("cpu", torch.float64).numpy()
+            v = c.decode(code)
+            far = c.decode(np.clip(code[:, None] + offsets, 0.0, 1.0))
+            W = np.concatenate([v[:, None] - 1, v[:, None] + 1, far], axis=-1)
+            # (P, moves), row-major: per point, moves in the documented order
+            repeat = np.tril(W[:, :, None] == W[:, None, :], -1).any(-1)
+            inside = (W - c.low >= 0) & (c.high - W >= 0)
+            ok = inside & np.not_equal(W, v[:, None]) & ~repeat
+            pi, ki = np.nonzero(ok)
+            block = X[torch.as_tensor(pi, device=X.device)]
+            block[:, c.index] = torch.as_tensor(c.encode(W[pi, ki])).to(X)
+            owners.append(pi)
+            blocks.append(block)
+        for g in self.categorical_groups:
+            gi = list(g)
+            current = X[:, gi].argmax(-1).cpu().numpy()
+            pi, ki = np.nonzero(current[:, None] != np.arange(len(g)))
+            block = X[torch.as_tensor(pi, device=X.device)]
+            hot = torch.eye(len(g), dtype=X.dtype, device=X.device)
+            block[:, gi] = hot[torch.as_tensor(ki, device=X.device)]
+            owners.append(pi)
+            blocks.append(block)
+        if not blocks:
+            return X[:0], [0] * P
+        owner = np.concatenate(owners)
+        order = torch.as_tensor(np.argsort(owner, kind="stable"), device=X.device)
+        counts = np.bincount(owner, minlength=P).tolist()
+        return torch.cat(blocks)[order], counts
 
     def configurations(self, template: Tensor) -> Tensor:
         """All settings of the discrete columns, other columns from ``template``.
@@ -395,6 +455,7 @@ def local_search(
     values: Tensor,
     spec: MixedSpec,
     max_iter: int = 20,
+    code_steps: Sequence[float] = (1 / 2, 1 / 4, 1 / 8, 1 / 16, 1 / 32, 1 / 64),
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Greedy hill climbing over discrete neighbours, all points at once.
 
@@ -414,6 +475,11 @@ def local_search(
         The discrete columns.
     max_iter : int, default=20
         Largest number of moves per point.
+    code_steps : sequence of float, default=(1/2, 1/4, ..., 1/64)
+        Longer integer moves besides the adjacent integers (code units, see
+        :meth:`MixedSpec.neighbors`). They cost little per iteration (the
+        neighbours of all points are one batched call) and cross a wide
+        integer range in a few iterations instead of one integer at a time.
 
     Returns
     -------
@@ -442,11 +508,9 @@ def local_search(
     for _ in range(max_iter):
         if not active:
             break
-        nbrs = [spec.neighbors(X[i]) for i in active]
-        counts = [n.shape[0] for n in nbrs]
+        allN, counts = spec.neighbors_of_rows(X[active], code_steps)
         if sum(counts) == 0:
             break
-        allN = torch.cat(nbrs)
         allv = evaluate(allN)
         seen_X.append(allN)
         seen_v.append(allv)

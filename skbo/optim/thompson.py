@@ -7,6 +7,14 @@ incumbents, projected onto valid points of a mixed space); ``f ~ p(f(C) | D)``:
 one draw of the model's *joint* posterior at the candidates. The chosen point
 is ``argmax_i f_i`` (the model maximizes).
 
+Only the draw's argmax matters, so the joint draw is taken over a screened
+subset: a candidate whose upper bound ``mu_i + z sigma_i`` (``z = 3``) lies
+below the best lower bound ``max_j mu_j - z sigma_j`` is the argmax of a draw
+with probability below ``Phi(-z) ~ 1e-3``; of the rest, the ``n_joint`` with
+the highest upper bounds are kept. The marginal moments cost ``O(N n)`` and the
+joint draw ``O(n_joint^3)`` instead of ``O(N^3)`` (``N`` is about 2300 with
+incumbents: a third of a second per draw, against a few milliseconds).
+
 A Thompson sample picks a point with the posterior probability that it is the
 best one (Thompson 1933; Russo and Van Roy 2014), so unlike expected
 improvement it does not settle on a small certain gain while a large region
@@ -33,6 +41,7 @@ from skbo.utils.random import check_random_state, draw_seed
 __all__ = ["thompson_candidate"]
 
 _TOL = 1e-9
+_Z_SCREEN = 3.0
 
 
 def thompson_candidate(
@@ -45,6 +54,7 @@ def thompson_candidate(
     perturb_std: float = 0.1,
     discrete: MixedSpec | None = None,
     X_avoid: Tensor | None = None,
+    n_joint: int | None = 256,
     seed: int | None = None,
 ) -> Tensor | None:
     """The maximizer of one joint posterior draw over a candidate set.
@@ -69,6 +79,10 @@ def thompson_candidate(
         Integer and one-hot columns: candidates are projected onto valid points.
     X_avoid : Tensor of shape (k, d) or None, default=None
         Points never to return (evaluated or pending ones).
+    n_joint : int or None, default=256
+        Largest number of candidates drawn jointly, after screening by the
+        marginal posterior (see the module notes); ``None`` draws over all of
+        them.
     seed : int or None, default=None
         Seed of the candidates and of the draw.
 
@@ -92,6 +106,8 @@ def thompson_candidate(
     bounds = check_bounds(bounds)
     n_candidates = check_int(n_candidates, "n_candidates", 1)
     n_around = check_int(n_around, "n_around", 0)
+    if n_joint is not None:
+        n_joint = check_int(n_joint, "n_joint", 1)
     if not perturb_std > 0:
         raise ValueError(f"perturb_std must be positive, got {perturb_std!r}.")
     avoid = check_X_avoid(X_avoid, bounds)
@@ -112,12 +128,28 @@ def thompson_candidate(
         C = C[~match_rows(C, avoid, _TOL)]
     if C.shape[0] == 0:
         return None
-    z = torch.as_tensor(rng.standard_normal((1, C.shape[0]))).to(C)
     with torch.no_grad(), warnings.catch_warnings():
         # NOTE: the joint covariance of many candidates near observed points is
         # numerically singular; the jitter the Cholesky adds is expected here.
         warnings.simplefilter("ignore", NumericsWarning)
+        if n_joint is not None and C.shape[0] > n_joint:
+            C = C[_screen(model, C, n_joint)]
+        z = torch.as_tensor(rng.standard_normal((1, C.shape[0]))).to(C)
         f = model.posterior(C.unsqueeze(0)).rsample_from_base_samples(z)
     f = torch.nan_to_num(f.reshape(-1), nan=-torch.inf)
     best: Tensor = C[int(f.argmax())]
     return best
+
+
+def _screen(model: Model, C: Tensor, n_joint: int) -> Tensor:
+    """Indices of at most ``n_joint`` candidates that can be a draw's argmax."""
+    post = model.posterior(C.unsqueeze(-2))
+    mean = post.mean.reshape(-1)
+    std = post.variance.reshape(-1).clamp_min(0.0).sqrt()
+    upper = torch.nan_to_num(mean + _Z_SCREEN * std, nan=-torch.inf)
+    lower = torch.nan_to_num(mean - _Z_SCREEN * std, nan=-torch.inf)
+    keep = torch.nonzero(upper >= lower.max()).flatten()
+    if keep.numel() > n_joint:
+        keep = keep[torch.topk(upper[keep], n_joint).indices]
+    # Sorted, so the subset (and the draw) does not depend on topk's order.
+    return torch.sort(keep).values

@@ -191,10 +191,63 @@ def test_local_search_climbs_to_the_best_neighbour_chain() -> None:
     assert torch.allclose(X, target.expand(2, 2))
     assert torch.allclose(v, f(X))
     assert visited.shape[0] == vv.shape[0] > 0
-    # The iteration cap is respected: 1 move per iteration.
+    # The iteration cap is respected: 1 move per iteration, of at most the
+    # largest step in one column.
     X1, _, _, _ = local_search(f, X0, f(X0), spec, max_iter=1)
     steps = (X1 - X0).abs() * 20
-    assert bool((steps.sum(-1) <= 1.0 + 1e-9).all())
+    assert bool(((steps > 1e-9).sum(-1) <= 1).all())
+    X1, _, _, _ = local_search(f, X0, f(X0), spec, max_iter=1, code_steps=())
+    assert bool(((X1 - X0).abs().sum(-1) * 20 <= 1.0 + 1e-9).all())
+
+
+def test_longer_steps_need_fewer_iterations() -> None:
+    spec = MixedSpec((IntegerColumn(0, 1, 60, True), IntegerColumn(1, 0, 40)))
+    target = torch.tensor(
+        [
+            float(encode_integer(45, 1, 60, True)),
+            float(encode_integer(37, 0, 40, False)),
+        ],
+        dtype=torch.float64,
+    )
+
+    def f(X: Tensor) -> Tensor:
+        return -((X - target) ** 2).sum(-1)
+
+    X0 = spec.project(torch.zeros(1, 2, dtype=torch.float64))
+    calls = {}
+    for steps in ((), (1 / 4, 1 / 16)):
+        n = [0]
+
+        def counted(X: Tensor, n: list[int] = n) -> Tensor:
+            n[0] += 1
+            return f(X)
+
+        X, _, _, _ = local_search(
+            counted, X0, f(X0), spec, max_iter=100, code_steps=steps
+        )
+        assert torch.allclose(X, target.expand(1, 2))
+        calls[steps] = n[0]
+    assert calls[(1 / 4, 1 / 16)] < calls[()] / 3
+
+
+def test_neighbors_of_rows_matches_neighbors_per_row() -> None:
+    spec = MixedSpec(
+        (IntegerColumn(0, 0, 9), IntegerColumn(1, 1, 50, True)), ((2, 3, 4),)
+    )
+    g = torch.Generator().manual_seed(0)
+    X = spec.project(torch.rand(6, 5, dtype=torch.float64, generator=g))
+    N, counts = spec.neighbors_of_rows(X, code_steps=(0.5, 0.1))
+    parts = torch.split(N, counts)
+    for x, part in zip(X, parts, strict=True):
+        assert torch.equal(part, spec.neighbors(x, code_steps=(0.5, 0.1)))
+        assert bool(spec.is_valid(part).all())
+        assert not bool((part == x).all(-1).any())
+        assert torch.unique(part, dim=0).shape[0] == part.shape[0]
+    for bad in ((0.0,), (1.5,), (-0.1,)):
+        with pytest.raises(ValueError, match="code_steps"):
+            spec.neighbors_of_rows(X, code_steps=bad)
+    with pytest.raises(ValueError, match="P, d"):
+        spec.neighbors_of_rows(X[0])
 
 
 # ------------------------------------------------------- optimize_acqf, mixed

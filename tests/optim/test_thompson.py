@@ -86,3 +86,51 @@ def test_bad_arguments(kwargs, match) -> None:
     model = fitted(X, X.sum(-1))
     with pytest.raises(ValueError, match=match):
         thompson_candidate(model, BOUNDS, **kwargs)
+
+
+def test_n_joint_must_be_positive() -> None:
+    X = torch.rand(5, 2, dtype=torch.float64)
+    model = fitted(X, X.sum(-1))
+    with pytest.raises(ValueError, match="n_joint"):
+        thompson_candidate(model, BOUNDS, n_joint=0)
+
+
+def test_screen_keeps_only_plausible_maximizers() -> None:
+    from skbo.optim.thompson import _Z_SCREEN, _screen
+
+    g = torch.Generator().manual_seed(4)
+    X = torch.rand(12, 2, dtype=torch.float64, generator=g)
+    model = fitted(X, -((X - 0.3) ** 2).sum(-1))
+    C = torch.rand(500, 2, dtype=torch.float64, generator=g)
+    post = model.posterior(C.unsqueeze(-2))
+    mean = post.mean.reshape(-1).detach()
+    std = post.variance.reshape(-1).sqrt().detach()
+    upper, lower = mean + _Z_SCREEN * std, mean - _Z_SCREEN * std
+    plausible = torch.nonzero(upper >= lower.max()).flatten()
+    with torch.no_grad():
+        everything = _screen(model, C, 10_000)
+        few = _screen(model, C, 5)
+    assert torch.equal(everything, plausible)
+    assert few.numel() == min(5, plausible.numel())
+    assert bool(upper[few].min() >= upper[plausible].topk(few.numel()).values.min())
+    assert torch.equal(few, torch.sort(few).values)
+
+
+def test_screened_draws_match_full_joint_draws() -> None:
+    # Two separated bumps of equal height: the draw's argmax should land on
+    # either with similar frequency whether or not the candidates are screened.
+    X = torch.tensor([[0.1], [0.2], [0.5], [0.8], [0.9]], dtype=torch.float64)
+    y = torch.tensor([0.5, 1.0, 0.0, 1.0, 0.5], dtype=torch.float64)
+    model = fitted(X, y)
+    bounds = BOUNDS[:, :1]
+    picks = {}
+    for n_joint in (None, 16):
+        xs = [
+            thompson_candidate(model, bounds, n_candidates=128, n_joint=n_joint, seed=s)
+            for s in range(60)
+        ]
+        picks[n_joint] = torch.stack([x for x in xs if x is not None]).reshape(-1)
+    for v in picks.values():
+        left = float((v < 0.5).double().mean())
+        assert 0.2 < left < 0.8
+    assert abs(float(picks[None].mean() - picks[16].mean())) < 0.15
