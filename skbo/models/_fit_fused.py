@@ -22,6 +22,12 @@ Gradients, with ``W_f = W * (product of the other kernel factors)``:
   ``M = W_f * k``: ``d loss / dl_g = sum_ik M_ik (1 - <x_ig, x_kg>) / l_g^2 /
   (2 n)``, as ``sum_{c in g} x_c^T M (1 - x_c)`` (plus a term for relaxed,
   non-one-hot rows);
+* levelwise factor ``k = (1 / G) sum_c O_c * k_c`` (``O_c = o_c o_c^T``,
+  constant): level ``c``'s lengthscales take the stationary gradient with
+  ``W_f * O_c / G``, all levels as one ``(L, n, n)`` batch;
+* a :class:`~skbo.models.kernels.MixedKernel` is a weighted sum of terms
+  ``K = sum_t c_t prod_f K_f``: a factor of term ``t`` takes ``W_f = c_t W *
+  (product of the other factors of t)``;
 * noise: ``trace(W) / (2 n)``; constant mean: ``-sum(alpha) / n``;
 * priors (LogNormal or Normal) in closed form, then the chain rule
   ``d / du = dv/du * d / dv``.
@@ -64,7 +70,13 @@ from gpytorch.means import ConstantMean, ZeroMean
 from gpytorch.priors import LogNormalPrior, NormalPrior
 from torch import Tensor
 
-from skbo.models.kernels import CategoricalKernel, Matern52Kernel, RBFKernel
+from skbo.models.kernels import (
+    CategoricalKernel,
+    LevelwiseKernel,
+    Matern52Kernel,
+    MixedKernel,
+    RBFKernel,
+)
 
 __all__ = ["FusedMAP", "build_fused"]
 
@@ -149,6 +161,38 @@ def _slot(module: torch.nn.Module, name: str, value: Callable[[], Tensor]) -> _S
     return _Slot(param, module, value, kind, lower)
 
 
+def _stationary(z: Tensor, matern: bool, direct: bool) -> tuple[Tensor, Tensor]:
+    """Kernel matrix of scaled points ``z (..., n, d)`` and ``P`` (see notes)."""
+    if direct:
+        s = torch.cdist(z, z, compute_mode="donot_use_mm_for_euclid_dist")
+        if not matern:
+            k = s.square_().neg_().exp_()
+            return k, k
+        e = s.neg().exp_()
+        se = s * e
+        p = e + se  # (1 + s) e^{-s} = -6 dk / d(s^2)
+        return torch.addcmul(p, s, se, value=1.0 / 3.0), p
+    sq = (z * z).sum(-1, keepdim=True)
+    mm = torch.addmm if z.dim() == 2 else torch.baddbmm
+    s2 = mm(sq, z, z.mT, alpha=-2.0).add_(sq.mT).clamp_min_(0.0)
+    if not matern:
+        k = s2.neg_().exp_()
+        return k, k
+    s = s2.sqrt()
+    e = s.neg().exp_()
+    p = torch.addcmul(e, s, e)
+    return torch.addcmul(p, s2, e, value=1.0 / 3.0), p
+
+
+def _stationary_t(M: Tensor, z: Tensor) -> Tensor:
+    """``T_j = sum_ik M_ik (z_ij - z_kj)^2 / 2`` for symmetric ``M (..., n, n)``."""
+    # NOTE: the diagonal of M cancels exactly in T (z_i - z_i = 0), so noise
+    # added in place to a K shared with P does not matter.
+    mm = torch.addmm if z.dim() == 2 else torch.baddbmm
+    A = mm(M.sum(-1, keepdim=True) * z, M, z, alpha=-1.0)
+    return (z * A).sum(-2)
+
+
 class _StationaryFactor:
     """Matern-5/2 or RBF factor on (a subset of) the columns of ``X``."""
 
@@ -173,35 +217,15 @@ class _StationaryFactor:
     def matrix(self, ls: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         """Kernel matrix and ``(z, P)`` for :meth:`gradient`."""
         z = self.xc / ls
-        if self.direct:
-            s = torch.cdist(z, z, compute_mode="donot_use_mm_for_euclid_dist")
-            if not self.matern:
-                k = s.square_().neg_().exp_()
-                return k, (z, k)
-            e = s.neg().exp_()
-            se = s * e
-            p = e + se  # (1 + s) e^{-s} = -6 dk / d(s^2)
-            return torch.addcmul(p, s, se, value=1.0 / 3.0), (z, p)
-        sq = (z * z).sum(-1, keepdim=True)
-        s2 = torch.addmm(sq, z, z.mT, alpha=-2.0).add_(sq.mT).clamp_min_(0.0)
-        if not self.matern:
-            k = s2.neg_().exp_()
-            return k, (z, k)
-        s = s2.sqrt()
-        e = s.neg().exp_()
-        p = torch.addcmul(e, s, e)
-        return torch.addcmul(p, s2, e, value=1.0 / 3.0), (z, p)
+        k, p = _stationary(z, self.matern, self.direct)
+        return k, (z, p)
 
     def gradient(
         self, Wf: Tensor, ls: Tensor, saved: tuple[Tensor, ...], out: Tensor
     ) -> None:
         """Writes ``d loss / dl`` in units of ``4 kappa / (2 n)`` into ``out``."""
         z, p = saved
-        # NOTE: the diagonal of M cancels exactly in T (z_i - z_i = 0), so noise
-        # added in place to a K shared with P does not matter.
-        M = p * Wf
-        A = torch.addmm(M.sum(-1, keepdim=True) * z, M, z, alpha=-1.0)
-        T = (z * A).sum(0)
+        T = _stationary_t(p * Wf, z)
         if self.shared:
             torch.sum(T.div_(ls), 0, keepdim=True, out=out)
         else:
@@ -248,7 +272,47 @@ class _CategoricalFactor:
         torch.div(apart, ls * ls, out=out)
 
 
-_Factor = _StationaryFactor | _CategoricalFactor
+class _LevelwiseFactor:
+    """:class:`LevelwiseKernel` factor: one stationary kernel per level.
+
+    ``k = (1 / G) sum_c O_c * k_c`` with the constant ``O_c = o_c o_c^T``
+    (``o_c``: the one-hot column of level ``c``), so the gradient of level
+    ``c``'s lengthscales is the stationary one with ``W_f * O_c / G``; all
+    levels are computed at once as a ``(L, n, n)`` batch.
+    """
+
+    def __init__(self, kernel: LevelwiseKernel, X: Tensor) -> None:
+        x = X if kernel.active_dims is None else X.index_select(-1, kernel.active_dims)
+        u = x.index_select(-1, kernel.continuous_index.to(X.device))
+        o = x.index_select(-1, kernel.level_index.to(X.device)).mT  # (L, n)
+        n_levels, dc = o.shape[0], u.shape[1]
+        if kernel.raw_lengthscale.shape != (n_levels, 1, dc):
+            raise _Unsupported("levelwise lengthscale shape")
+        self.matern = bool(kernel.matern)
+        self.shape = (n_levels, 1, dc)
+        c0 = math.sqrt(5.0) if self.matern else math.sqrt(0.5)
+        self.xc = (u - u.mean(0)) * c0  # (n, dc), shared by the levels
+        # Constant level masks, with the 1 / G of the kernel folded in.
+        self.mask = (o.unsqueeze(-1) * o.unsqueeze(-2)) / kernel.n_groups
+        self.slot = _slot(kernel, "raw_lengthscale", lambda: kernel.lengthscale)
+        self.slot.scale = 4.0 / 6.0 if self.matern else 4.0  # 4 kappa
+
+    def matrix(self, ls: Tensor) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+        """Kernel matrix and ``(z, P * mask)`` for :meth:`gradient`."""
+        z = self.xc / ls.view(self.shape)  # (L, n, dc)
+        k, p = _stationary(z, self.matern, direct=z.shape[-2] <= _DIRECT_MAX_N)
+        return (k * self.mask).sum(0), (z, p * self.mask)
+
+    def gradient(
+        self, Wf: Tensor, ls: Tensor, saved: tuple[Tensor, ...], out: Tensor
+    ) -> None:
+        """Writes ``d loss / dl`` in units of ``4 kappa / (2 n)`` into ``out``."""
+        z, pm = saved
+        T = _stationary_t(pm * Wf, z)  # (L, dc)
+        torch.div(T.reshape(-1), ls, out=out)
+
+
+_Factor = _StationaryFactor | _CategoricalFactor | _LevelwiseFactor
 
 
 def _factors(kernel: Kernel, X: Tensor) -> list[_Factor]:
@@ -256,9 +320,22 @@ def _factors(kernel: Kernel, X: Tensor) -> list[_Factor]:
         return [_StationaryFactor(cast(Matern52Kernel | RBFKernel, kernel), X)]
     if type(kernel) is CategoricalKernel:
         return [_CategoricalFactor(kernel, X)]
+    if type(kernel) is LevelwiseKernel:
+        return [_LevelwiseFactor(kernel, X)]
     if type(kernel) is ProductKernel and kernel.active_dims is None:
         return [f for part in kernel.kernels for f in _factors(part, X)]
     raise _Unsupported(f"kernel {type(kernel).__name__}")
+
+
+def _terms(kernel: Kernel, X: Tensor) -> list[tuple[float, list[_Factor]]]:
+    """``K = sum_t c_t prod_f K_f`` as ``[(c_t, factors of t), ...]``."""
+    if type(kernel) is MixedKernel:
+        if kernel.active_dims is not None:
+            raise _Unsupported("mixed kernel with active_dims")
+        w = kernel.weight
+        shared = _factors(kernel.continuous, X) + _factors(kernel.categorical, X)
+        return [(1.0 - w, shared), (w, _factors(kernel.levelwise, X))]
+    return [(1.0, _factors(kernel, X))]
 
 
 class FusedMAP:
@@ -284,7 +361,8 @@ class FusedMAP:
         self.y = y
         slots: list[_Slot] = []
         # --- kernel
-        self.factors = _factors(model.covar_module, X)
+        self.terms = _terms(model.covar_module, X)
+        self.factors = [f for _, factors in self.terms for f in factors]
         slots.extend(f.slot for f in self.factors)
         # --- likelihood
         lik = model.likelihood
@@ -423,6 +501,12 @@ class FusedMAP:
         self.clone_k = len(self.factors) == 1 and isinstance(
             self.factors[0], _CategoricalFactor
         )
+        self.summed = len(self.terms) > 1
+        # (coefficient, first factor, end) of each term, in self.factors
+        self.spans: list[tuple[float, int, int]] = []
+        for c, term in self.terms:
+            a = self.spans[-1][2] if self.spans else 0
+            self.spans.append((float(c), a, a + len(term)))
 
     def _prior_vectors(self, X: Tensor) -> None:
         """Per-entry prior constants; a contiguous slice in the common case."""
@@ -562,12 +646,14 @@ class FusedMAP:
             k, extra = f.matrix(cast(Tensor, f.slot.v))
             mats.append(k)
             saved.append(extra)
-        K = mats[0]
-        if len(mats) > 1:
-            for m in mats[1:]:
-                K = K * m
-        elif self.clone_k:
-            K = K.clone()  # a categorical gradient needs its own diagonal
+        if self.summed:
+            K = torch.zeros_like(mats[0])
+            for c, a, b in self.spans:
+                K.add_(_product(mats[a:b]), alpha=c)
+        else:
+            K = _product(mats)
+            if len(mats) == 1 and self.clone_k:
+                K = K.clone()  # a categorical gradient needs its own diagonal
         noise_slot, mean_slot = self.noise_slot, self.mean_slot
         noise = None if noise_slot is None else noise_slot.v
         if self.fixed_noise is not None:
@@ -580,12 +666,15 @@ class FusedMAP:
         alpha = torch.mv(W, r)
         W.addr_(alpha, alpha, alpha=-1.0)  # d loss / dK = W / (2 n)
         # Gradient wrt v in units of gscale, written into the slots' views.
-        for j, f in enumerate(factors):
-            Wf = W
-            for i, m in enumerate(mats):
-                if i != j:
-                    Wf = Wf * m
-            f.gradient(Wf, cast(Tensor, f.slot.v), saved[j], cast(Tensor, f.slot.g))
+        for c, a, b in self.spans:
+            Wt = W * c if self.summed else W
+            for j in range(a, b):
+                Wf = Wt
+                for i in range(a, b):
+                    if i != j:
+                        Wf = Wf * mats[i]
+                f = factors[j]
+                f.gradient(Wf, cast(Tensor, f.slot.v), saved[j], cast(Tensor, f.slot.g))
         if noise_slot is not None:
             torch.sum(W.diagonal(), 0, keepdim=True, out=noise_slot.g)
         if mean_slot is not None:
@@ -597,11 +686,20 @@ class FusedMAP:
         return s
 
 
+def _product(mats: Sequence[Tensor]) -> Tensor:
+    """Elementwise product (the first matrix itself if there is one)."""
+    out = mats[0]
+    for m in mats[1:]:
+        out = out * m
+    return out
+
+
 def build_fused(model: Any, params: Sequence[torch.nn.Parameter]) -> FusedMAP | None:
     """A :class:`FusedMAP` for ``model``, or ``None`` if its structure is unknown.
 
-    Known: skbo's Matern-5/2 or RBF kernel, a :class:`CategoricalKernel`, or a
-    ``gpytorch`` ``ProductKernel`` of these; ``ConstantMean`` or ``ZeroMean``;
+    Known: skbo's Matern-5/2 or RBF kernel, a :class:`CategoricalKernel`, a
+    :class:`LevelwiseKernel`, a ``gpytorch`` ``ProductKernel`` of these, or a
+    :class:`MixedKernel`; ``ConstantMean`` or ``ZeroMean``;
     homoskedastic Gaussian noise, or fixed known noise (optionally plus a
     learnable homoskedastic part); LogNormal or Normal priors on these
     quantities; ``GreaterThan`` / ``Positive`` constraints with an ``exp``,

@@ -33,6 +33,7 @@ from skbo.models.defaults import (
     lower_bound_constraint,
 )
 from skbo.models.fit import _MAPObjective, _NumericalFailure
+from skbo.models.kernels import LevelwiseKernel, MixedKernel
 
 GROUPS = [[2, 3], [4, 5, 6]]
 
@@ -67,6 +68,15 @@ def _product_kernel(kind="matern52"):
     return ProductKernel(cont, cat)
 
 
+def _levelwise_kernel():
+    return LevelwiseKernel(
+        [0, 1],
+        GROUPS,
+        lengthscale_prior=dim_scaled_lengthscale_prior(2),
+        lengthscale_constraint=lower_bound_constraint(),
+    )
+
+
 STRUCTURES = {
     "matern": lambda X, Y, V: SingleTaskGP(X[:, :2], Y),
     "rbf": lambda X, Y, V: SingleTaskGP(X[:, :2], Y, kernel="rbf"),
@@ -81,6 +91,15 @@ STRUCTURES = {
     ),
     "categorical-fixed": lambda X, Y, V: SingleTaskGP(
         X[:, 2:], Y, V, categorical_groups=[[0, 1], [2, 3, 4]]
+    ),
+    "mixed-levelwise": lambda X, Y, V: SingleTaskGP(
+        X, Y, categorical_groups=GROUPS, mixed_kernel="levelwise"
+    ),
+    "mixed-levelwise-rbf-fixed": lambda X, Y, V: SingleTaskGP(
+        X, Y, V, categorical_groups=GROUPS, mixed_kernel="levelwise", kernel="rbf"
+    ),
+    "levelwise-alone": lambda X, Y, V: SingleTaskGP(
+        X, Y, covar_module=_levelwise_kernel()
     ),
 }
 
@@ -168,8 +187,19 @@ def test_writes_parameters_and_tracks_best():
         lambda X, Y, V: SingleTaskGP(X, Y, categorical_groups=GROUPS),
         lambda X, Y, V: SingleTaskGP(X[:, 2:], Y, categorical_groups=[[0, 1]]),
         lambda X, Y, V: SingleTaskGP(X, Y, V, categorical_groups=GROUPS, kernel="rbf"),
+        lambda X, Y, V: SingleTaskGP(
+            X, Y, categorical_groups=GROUPS, mixed_kernel="levelwise"
+        ),
     ],
-    ids=["matern", "rbf", "fixed-noise", "mixed", "categorical", "mixed-fixed-rbf"],
+    ids=[
+        "matern",
+        "rbf",
+        "fixed-noise",
+        "mixed",
+        "categorical",
+        "mixed-fixed-rbf",
+        "mixed-levelwise",
+    ],
 )
 def test_selected_for_default_models(make):
     assert _MAPObjective(make(*_data())).fused is not None
@@ -214,6 +244,23 @@ def _additional_noise(X, Y, V):
     return model
 
 
+def _relaxed_levelwise(X, Y, V):
+    """The levelwise kernels are exact on relaxed one-hots too."""
+    model = _relaxed_categorical(X, Y, V)
+    return SingleTaskGP(
+        model.train_X, Y, categorical_groups=GROUPS, mixed_kernel="levelwise"
+    )
+
+
+def _weighted_mixed(X, Y, V):
+    """A MixedKernel with its weight at an end and in between."""
+    cont = Matern52Kernel(2, active_dims=[0, 1])
+    kernel = MixedKernel(
+        cont, CategoricalKernel(GROUPS), _levelwise_kernel(), weight=0.2
+    )
+    return SingleTaskGP(X, Y, covar_module=kernel)
+
+
 def _relaxed_categorical(X, Y, V):
     """Rows of the one-hot groups on the simplex but not at its corners."""
     g = torch.Generator().manual_seed(5)
@@ -228,6 +275,8 @@ def _relaxed_categorical(X, Y, V):
     "make",
     [
         _relaxed_categorical,
+        _relaxed_levelwise,
+        _weighted_mixed,
         _softplus_kernel,
         _normal_prior_mean,
         _zero_mean,
@@ -297,7 +346,8 @@ def test_custom_kernel_falls_back_and_still_fits():
 
 
 @pytest.mark.parametrize(
-    "structure", ["matern", "rbf", "matern-fixed", "matern-x-cat", "categorical"]
+    "structure",
+    ["matern", "rbf", "matern-fixed", "matern-x-cat", "categorical", "mixed-levelwise"],
 )
 def test_fit_gp_agrees_between_paths(structure, monkeypatch):
     data = _data(n=40, seed=3)
