@@ -207,7 +207,29 @@ def _moments_forward(
     matern: bool,
 ) -> tuple[Tensor, Tensor, tuple[Any, ...]]:
     """Mean, variance and what the backward needs (see :class:`_PointMoments`)."""
-    k_cont = dk = k_cat = diag = None
+    k, dk, k_cat = _kernel_rows(z, zt, c, ct, w, total, matern)
+    diag = None
+    if k_cat is not None:
+        assert c is not None and w is not None and total is not None
+        diag = ((c * c * w).sum(-1) - total).exp_()
+    V = torch.linalg.solve_triangular(L, k.mT, upper=False)  # (n, b)
+    mean = k @ alpha
+    var = (1.0 if diag is None else diag) - V.square().sum(0)
+    return mean, var, (z, zt, c, ct, w, L, alpha, V, k, dk, k_cat, diag)
+
+
+def _kernel_rows(
+    z: Tensor | None,
+    zt: Tensor | None,
+    c: Tensor | None,
+    ct: Tensor | None,
+    w: Tensor | None,
+    total: Tensor | None,
+    matern: bool,
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """``k (b, n)`` between points and rows, ``dk / d(s^2)`` of its stationary
+    factor (or None) and its categorical factor (or None)."""
+    k_cont = dk = k_cat = None
     if z is not None and zt is not None:
         sq = (z * z).sum(-1, keepdim=True) + (zt * zt).sum(-1)
         s2 = torch.addmm(sq, z, zt.mT, alpha=-2.0).clamp_min_(0.0)
@@ -221,16 +243,31 @@ def _moments_forward(
             dk = -k_cont
     if c is not None and ct is not None and w is not None and total is not None:
         k_cat = torch.addmm(-total, c * w, ct.mT).exp_()
-        diag = ((c * c * w).sum(-1) - total).exp_()
     if k_cont is None:
         assert k_cat is not None
-        k = k_cat
-    else:
-        k = k_cont if k_cat is None else k_cont * k_cat
-    V = torch.linalg.solve_triangular(L, k.mT, upper=False)  # (n, b)
-    mean = k @ alpha
-    var = (1.0 if diag is None else diag) - V.square().sum(0)
-    return mean, var, (z, zt, c, ct, w, L, alpha, V, k, dk, k_cat, diag)
+        return k_cat, None, k_cat
+    return (k_cont if k_cat is None else k_cont * k_cat), dk, k_cat
+
+
+def _kernel_rows_backward(
+    G: Tensor,
+    z: Tensor | None,
+    zt: Tensor | None,
+    c: Tensor | None,
+    ct: Tensor | None,
+    w: Tensor | None,
+    k: Tensor,
+    dk: Tensor | None,
+    k_cat: Tensor | None,
+) -> tuple[Tensor | None, Tensor | None]:
+    """Gradients of ``z`` and ``c`` from ``G = dL/dk (b, n)`` (``_kernel_rows``)."""
+    g_z = g_c = None
+    if z is not None and zt is not None and dk is not None:
+        W = G * dk if k_cat is None else G * dk * k_cat
+        g_z = (W.sum(-1, keepdim=True) * z - W @ zt).mul_(2.0)
+    if c is not None and ct is not None and w is not None:
+        g_c = ((G * k) @ ct).mul_(w)
+    return g_z, g_c
 
 
 def _moments_backward(
@@ -240,12 +277,8 @@ def _moments_backward(
     z, zt, c, ct, w, L, alpha, V, k, dk, k_cat, diag = saved
     Kinv_k = torch.linalg.solve_triangular(L.mT, V, upper=True)  # (n, b)
     G = torch.outer(g_mean, alpha).sub_(Kinv_k.mT * (2.0 * g_var).unsqueeze(-1))
-    g_z = g_c = None
-    if z is not None:
-        W = G * dk if k_cat is None else G * dk * k_cat
-        g_z = (W.sum(-1, keepdim=True) * z - W @ zt).mul_(2.0)
-    if c is not None:
-        g_c = ((G * k) @ ct).mul_(w)
+    g_z, g_c = _kernel_rows_backward(G, z, zt, c, ct, w, k, dk, k_cat)
+    if g_c is not None:
         g_c.add_((2.0 * g_var * diag).unsqueeze(-1) * w * c)
     return g_z, g_c
 

@@ -1,0 +1,164 @@
+"""qLogNEI's autograd-free value and gradient agree with its autograd path."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from skbo.acquisition import qLogNoisyExpectedImprovement
+from skbo.acquisition._fused import _log_fatplus_derivative
+from skbo.acquisition.utils import log_fatplus
+from skbo.models import SingleTaskGP, fit_gp
+from skbo.optim import optimize_acqf
+
+
+def _data(
+    n: int, dtype: torch.dtype
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(n, 3, generator=g, dtype=dtype)
+    oh = torch.nn.functional.one_hot(torch.randint(3, (n,), generator=g), 3).to(dtype)
+    Y = 5 * torch.sin(3 * X.sum(-1)) + oh[:, 0] + 10
+    Y = Y + 0.1 * torch.randn(n, generator=g, dtype=dtype)
+    return X, oh, Y
+
+
+def _model(kind: str, dtype: torch.dtype = torch.float64) -> SingleTaskGP:
+    X, oh, Y = _data(25, dtype)
+    if kind == "matern":
+        model = SingleTaskGP(X, Y)
+    elif kind == "rbf":
+        model = SingleTaskGP(X, Y, kernel="rbf")
+    elif kind == "fixed-noise":
+        model = SingleTaskGP(X, Y, torch.full_like(Y, 0.01))
+    elif kind == "mixed":
+        model = SingleTaskGP(torch.cat([X, oh], -1), Y, categorical_groups=[[3, 4, 5]])
+    elif kind == "categorical":
+        model = SingleTaskGP(oh, Y, categorical_groups=[[0, 1, 2]])
+    else:  # pragma: no cover
+        raise AssertionError(kind)
+    fit_gp(model)
+    return model
+
+
+def _candidates(model: SingleTaskGP, b: int = 9) -> torch.Tensor:
+    d = model.train_X.shape[-1]
+    g = torch.Generator().manual_seed(1)
+    X = torch.rand(b, 1, d, generator=g, dtype=model.train_X.dtype)
+    X[0, 0] = model.train_X[0]  # an observed point: conditional variance at its floor
+    X[1, 0] = model.train_X[int(model.train_targets.argmax())]  # the incumbent
+    return X
+
+
+def _autograd(acqf: qLogNoisyExpectedImprovement, X: torch.Tensor):
+    x = X.clone().requires_grad_(True)
+    v = acqf(x)
+    return v.detach(), torch.autograd.grad(v.sum(), x)[0]
+
+
+# NOTE: the categorical-only model has 3 distinct configurations among 25
+# points: without pruning its baseline covariance is singular (on both paths).
+@pytest.mark.parametrize(
+    ("kind", "prune"),
+    [
+        (kind, prune)
+        for kind in ("matern", "rbf", "fixed-noise", "mixed", "categorical")
+        for prune in (True, False)
+        if (kind, prune) != ("categorical", False)
+    ],
+)
+def test_matches_autograd_path(kind: str, prune: bool) -> None:
+    model = _model(kind)
+    acqf = qLogNoisyExpectedImprovement(
+        model, X_baseline=model.train_X, prune_baseline=prune
+    )
+    X = _candidates(model)
+    out = acqf.value_and_grad(X)
+    assert out is not None
+    values, grad = out
+    ref_values, ref_grad = _autograd(acqf, X)
+    torch.testing.assert_close(values, ref_values, rtol=1e-10, atol=1e-12)
+    scale = float(ref_grad.abs().max())
+    torch.testing.assert_close(grad, ref_grad, rtol=1e-7, atol=1e-9 * scale)
+    # A second call (cached baseline samples and incumbent) gives the same.
+    again = acqf.value_and_grad(X)
+    assert again is not None
+    torch.testing.assert_close(again[0], values, rtol=0, atol=0)
+
+
+def test_far_tail_keeps_finite_informative_gradients() -> None:
+    model = _model("matern")
+    # Shift the candidates far outside the data, where the improvement is tiny.
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    X = _candidates(model) * 0.2 + 0.4
+    out = acqf.value_and_grad(X)
+    assert out is not None
+    ref = _autograd(acqf, X)
+    assert bool(torch.isfinite(out[0]).all() and torch.isfinite(out[1]).all())
+    torch.testing.assert_close(out[1], ref[1], rtol=1e-7, atol=1e-9)
+
+
+def test_float32_agrees_loosely() -> None:
+    model = _model("mixed", torch.float32)
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    X = _candidates(model)
+    out = acqf.value_and_grad(X)
+    assert out is not None
+    ref = _autograd(acqf, X)
+    torch.testing.assert_close(out[0], ref[0], rtol=1e-4, atol=1e-4)
+    # At the incumbent the conditional variance is at its floor and both
+    # paths lose digits in float32.
+    scale = float(ref[1].abs().max())
+    torch.testing.assert_close(out[1], ref[1], rtol=1e-2, atol=1e-2 * scale)
+
+
+def test_not_applicable_returns_none() -> None:
+    model = _model("matern")
+    X = _candidates(model)
+    pending = qLogNoisyExpectedImprovement(
+        model, X_baseline=model.train_X, X_pending=X[2]
+    )
+    assert pending.value_and_grad(X) is None
+    plain = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X, fat=False)
+    assert plain.value_and_grad(X) is None
+    batch = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    assert batch.value_and_grad(X.reshape(3, 3, -1)) is None
+    x, oh, y = _data(25, torch.float64)
+    levelwise = SingleTaskGP(
+        torch.cat([x, oh], -1),
+        y,
+        categorical_groups=[[3, 4, 5]],
+        mixed_kernel="levelwise",
+    )
+    fit_gp(levelwise)
+    acqf = qLogNoisyExpectedImprovement(levelwise, X_baseline=levelwise.train_X)
+    assert acqf.value_and_grad(_candidates(levelwise)) is None
+
+
+def test_log_fatplus_derivative_matches_autograd_everywhere() -> None:
+    x = torch.tensor(
+        [-1e30, -1e8, -3.0, -1e-6, 0.0, 1e-7, 2e-6, 5.0, 1e10],
+        dtype=torch.float64,
+        requires_grad=True,
+    )
+    tau = 1e-6
+    u = log_fatplus(x, tau=tau)
+    (ref,) = torch.autograd.grad(u.sum(), x)
+    mine = _log_fatplus_derivative(x.detach(), tau, u.detach())
+    assert bool(torch.isfinite(mine).all())
+    torch.testing.assert_close(mine, ref, rtol=1e-9, atol=0)
+
+
+def test_optimizer_fast_path_finds_the_autograd_optimum(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = _model("matern")
+    bounds = torch.stack([torch.zeros(3), torch.ones(3)]).double()
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    fast, v_fast = optimize_acqf(acqf, bounds, seed=0)
+    monkeypatch.setattr(
+        qLogNoisyExpectedImprovement, "value_and_grad", lambda s, X: None
+    )
+    slow, v_slow = optimize_acqf(acqf, bounds, seed=0)
+    torch.testing.assert_close(v_fast, v_slow, rtol=1e-6, atol=1e-8)
+    torch.testing.assert_close(fast, slow, rtol=0, atol=1e-4)
