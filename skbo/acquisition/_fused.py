@@ -223,7 +223,11 @@ def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] 
     -------
     (values, grad) : Tensors of shapes (b,) and (b, 1, d), or None
     """
-    if acqf.X_pending is not None or not acqf.fat:
+    if (
+        getattr(acqf, "X_baseline", None) is None
+        or acqf.X_pending is not None
+        or not acqf.fat
+    ):
         return None
     pred = _point_predictor(acqf.model, X, X.new_zeros(()))
     if pred is None:

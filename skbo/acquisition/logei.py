@@ -120,26 +120,6 @@ class qLogExpectedImprovement(MCAcquisitionFunction):
     def _reduce_samples(self, values: Tensor) -> Tensor:
         return logmeanexp(values, dim=0)
 
-    def value_and_grad(self, X: Tensor) -> tuple[Tensor, Tensor] | None:
-        """Values and gradients at ``X (b, 1, d)`` without autograd, if possible.
-
-        Used by the acquisition optimizer; available for single points without
-        pending points on skbo's own GP with the fused single-point posterior
-        (otherwise ``None``: use autograd).
-
-        Parameters
-        ----------
-        X : Tensor of shape (b, 1, d)
-            Candidates.
-
-        Returns
-        -------
-        (values, grad) : Tensors of shapes (b,) and (b, 1, d), or None
-        """
-        from skbo.acquisition._fused import fused_qlognei_value_and_grad
-
-        return fused_qlognei_value_and_grad(self, X)
-
 
 class qLogNoisyExpectedImprovement(_NoisyImprovementAcquisitionFunction):
     """Log of the Monte-Carlo ``q``-batch noisy expected improvement.

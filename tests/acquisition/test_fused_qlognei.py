@@ -135,6 +135,16 @@ def test_not_applicable_returns_none() -> None:
     assert acqf.value_and_grad(_candidates(levelwise)) is None
 
 
+def test_only_the_noisy_variant_offers_the_fast_path() -> None:
+    from skbo.acquisition import qLogExpectedImprovement
+    from skbo.acquisition._fused import fused_qlognei_value_and_grad
+
+    model = _model("matern")
+    acqf = qLogExpectedImprovement(model, best_f=model.train_targets.max())
+    assert not hasattr(acqf, "value_and_grad")
+    assert fused_qlognei_value_and_grad(acqf, _candidates(model)) is None
+
+
 def test_log_fatplus_derivative_matches_autograd_everywhere() -> None:
     x = torch.tensor(
         [-1e30, -1e8, -3.0, -1e-6, 0.0, 1e-7, 2e-6, 5.0, 1e10],
