@@ -88,7 +88,13 @@ def _log_ei_backward(ctx: tuple[Any, ...], grad: Tensor) -> Tensor:
     s = pred.y_std
     g_v = torch.where(v > pred.min_variance, d_var * s.square(), 0.0)
     g_z, g_c = _moments_backward(saved, d_mean * s, g_v)
-    g_X = grad.new_zeros(shape)
+    return _to_inputs(path, g_z, g_c, grad.new_zeros(shape))
+
+
+def _to_inputs(
+    path: Any, g_z: Tensor | None, g_c: Tensor | None, g_X: Tensor
+) -> Tensor:
+    """Add the scaled-continuous and one-hot gradients into ``g_X (b, d)``."""
     if g_z is not None:
         g_z = g_z * path.inv
         if path.cont_cols is None:
@@ -289,15 +295,8 @@ def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] 
         )
         G = torch.cat([G_Z, g_cross], dim=-1)
         g_z, g_c = _kernel_rows_backward(G, z, zt, c, ct, path.w, k, dk, k_cat)
-        g_X = torch.zeros_like(flat)
-        if g_z is not None:
-            g_z = g_z * path.inv
-            if path.cont_cols is None:
-                g_X += g_z
-            else:
-                g_X.index_add_(-1, path.cont_cols, g_z)
         if g_c is not None:
             assert diag is not None and c is not None
             g_c.add_((2.0 * g_v * diag).unsqueeze(-1) * path.w * c)
-            g_X.index_add_(-1, path.cat_cols, g_c)
+        g_X = _to_inputs(path, g_z, g_c, torch.zeros_like(flat))
     return values, g_X.unsqueeze(-2)
