@@ -1,7 +1,7 @@
 """Simple regret after a fixed budget on synthetic problems, and suggestion times.
 
 ``python -m benchmarks.regret --quick|--full [--tools ...] [--problems ...]
-[--seeds N] [--budget B] [--out benchmarks/results/regret.json]``
+[--seeds N] [--first-seed S] [--budget B] [--out benchmarks/results/regret.json]``
 
 For every problem, seed and tool: run the tool for ``budget`` evaluations
 (initial design of ``max(5, d + 1)`` points for every tool, capped at half the
@@ -67,11 +67,16 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     p = _common.parser("regret", __doc__.splitlines()[0], list(TOOLS))
     p.add_argument("--problems", nargs="+", default=None, choices=list(PROBLEMS))
     p.add_argument("--budget", type=int, default=None)
+    p.add_argument(
+        "--first-seed", type=int, default=0, help="seeds run from here (to shard)"
+    )
     args = p.parse_args(argv)
     mode = "quick" if args.quick else "full"
     defaults = QUICK if args.quick else FULL
     budget = args.budget or defaults.budget
-    seeds = list(range(args.seeds or defaults.seeds))
+    seeds = list(
+        range(args.first_seed, args.first_seed + (args.seeds or defaults.seeds))
+    )
     problems = get_problems(args.problems or defaults.problems)
     out = args.out or _common.default_out("regret", mode)
     _common.limit_torch_threads()

@@ -71,3 +71,20 @@ def test_regret_quick(tmp_path: Path) -> None:
         assert p["n_initial"] == min(max(5, p["dim"] + 1), s["budget"] // 2)
     error = skbo_error(res["runs"])
     assert error is None, error
+
+
+def test_regret_shards_by_first_seed(tmp_path: Path) -> None:
+    res = run_quick(
+        "regret",
+        tmp_path / "shard.json",
+        "--tools",
+        "random",
+        "--problems",
+        "branin",
+        "--first-seed",
+        "3",
+        "--seeds",
+        "2",
+    )
+    assert res["settings"]["seeds"] == [3, 4]
+    assert sorted(r["seed"] for r in res["runs"]) == [3, 4]
