@@ -255,9 +255,16 @@ def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] 
         eb, ex = base[:, :nb].to(X), base[:, nb:].to(X)
         # kernel rows against [Z; B] in one pass
         z, c = path.inputs(flat)
-        zB, cB = path.inputs(XB)
-        zt = None if path.zt is None else torch.cat([path.zt, zB])
-        ct = None if path.ct is None else torch.cat([path.ct, cB])
+        rows = getattr(block, "point_rows", None)
+        if rows is None:
+            # [Z; B] rows do not change between calls: built once per block.
+            zB, cB = path.inputs(XB)
+            rows = (
+                None if path.zt is None else torch.cat([path.zt, zB]),
+                None if path.ct is None else torch.cat([path.ct, cB]),
+            )
+            block.point_rows = rows
+        zt, ct = rows
         k, dk, k_cat = _kernel_rows(z, zt, c, ct, path.w, path.total, path.matern)
         diag = None
         if k_cat is not None:
