@@ -27,11 +27,12 @@ from skbo.exceptions import NumericsWarning
 __all__ = ["GaussianPosterior", "Posterior", "psd_safe_cholesky"]
 
 
-def psd_safe_cholesky(A: Tensor, max_tries: int = 4) -> Tensor:
+def psd_safe_cholesky(A: Tensor, max_tries: int = 4, warn: bool = True) -> Tensor:
     """Cholesky factor of (a batch of) symmetric PSD matrices, adding jitter if needed.
 
     Jitter starts at ``1e-8`` (float64) or ``1e-6`` (float32) times the mean
-    diagonal and grows tenfold per retry.
+    diagonal and grows tenfold per retry; a :class:`~skbo.exceptions.NumericsWarning`
+    says how much was added, unless ``warn`` is False.
 
     Parameters
     ----------
@@ -39,6 +40,9 @@ def psd_safe_cholesky(A: Tensor, max_tries: int = 4) -> Tensor:
         Symmetric positive semi-definite matrices.
     max_tries : int, default=4
         Jitter retries before giving up.
+    warn : bool, default=True
+        Warn when jitter was needed (callers for which singular matrices are
+        routine turn it off).
 
     Returns
     -------
@@ -69,12 +73,13 @@ def psd_safe_cholesky(A: Tensor, max_tries: int = 4) -> Tensor:
         Aj = A + (jitter * scale).unsqueeze(-1) * eye
         L, info = torch.linalg.cholesky_ex(Aj)
         if not bool(info.any()):
-            warnings.warn(
-                f"A covariance matrix was not positive definite; added jitter "
-                f"{jitter:.1e} (relative to its mean diagonal).",
-                NumericsWarning,
-                stacklevel=2,
-            )
+            if warn:
+                warnings.warn(
+                    f"A covariance matrix was not positive definite; added jitter "
+                    f"{jitter:.1e} (relative to its mean diagonal).",
+                    NumericsWarning,
+                    stacklevel=2,
+                )
             return L
         jitter *= 10.0
     raise torch.linalg.LinAlgError(  # type: ignore[attr-defined]

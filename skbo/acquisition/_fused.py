@@ -39,10 +39,9 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from skbo.acquisition.utils import (
-    _FATPLUS_ALPHA,
     _log_h_derivative,
     _log_h_value,
-    log_fatplus,
+    log_fatplus_and_slope,
 )
 from skbo.models._fused import (
     _kernel_rows,
@@ -195,23 +194,6 @@ def fused_log_ei(model: Any, X: Tensor, best_f: Tensor) -> Tensor | None:
     return cast(Tensor, out)
 
 
-def _log_fatplus_derivative(x: Tensor, tau: float, log_f: Tensor) -> Tensor:
-    """``d log_fatplus(x, tau) / dx`` given ``log_f = log_fatplus(x, tau)``.
-
-    ``fatplus' = sigmoid(y) - 2 alpha y / (1 + y^2)^2`` (``y = x / tau``) is
-    positive everywhere (for ``alpha <= 0.25``); for ``y <= 0`` both terms
-    are positive and summed in log space, so the ratio stays finite and
-    accurate far into the tail, where ``fatplus`` and its slope underflow.
-    """
-    y = x / tau
-    h = torch.hypot(torch.ones_like(y), y)
-    log_tail = math.log(2.0 * _FATPLUS_ALPHA) + torch.log(-y) - 4.0 * torch.log(h)
-    log_left = torch.logaddexp(torch.nn.functional.logsigmoid(y), log_tail)
-    right = torch.sigmoid(y) - 2.0 * _FATPLUS_ALPHA * y / h.pow(4)
-    log_slope = torch.where(y > 0, right.clamp_min(1e-300).log(), log_left)
-    return torch.exp(log_slope - log_f)
-
-
 def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] | None:
     """qLogNEI ``(b,)`` at ``X (b, 1, d)`` and its gradient, without autograd.
 
@@ -284,10 +266,10 @@ def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] 
         r = schur.clamp_min(floor).sqrt()
         Y = torch.addmm(mean, eb, A.mT).addcmul_(ex, r)  # (S, b)
         diff = Y - best
-        u = log_fatplus(diff, tau=acqf.tau_relu)
+        u, slope = log_fatplus_and_slope(diff, tau=acqf.tau_relu)
         values = torch.logsumexp(u, 0) - math.log(u.shape[0])
         # backward
-        g = torch.softmax(u, 0) * _log_fatplus_derivative(diff, acqf.tau_relu, u)
+        g = torch.softmax(u, 0) * slope
         g_mean = g.sum(0)  # (b,)
         g_r = (g * ex).sum(0)
         g_schur = torch.where(schur > floor, g_r / (2.0 * r), 0.0)

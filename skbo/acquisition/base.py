@@ -18,7 +18,9 @@ the per-sample, per-point utility ``(S, b, q) -> (S, b, q)``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from numbers import Real
+from collections.abc import Iterator
+from contextlib import contextmanager
+from numbers import Integral, Real
 
 import torch
 from torch import Tensor
@@ -214,7 +216,52 @@ class MCAcquisitionFunction(AcquisitionFunction):
                 f"got {type(sampler).__name__}."
             )
         self.sampler = sampler
+        self._sample_limit: int | None = None
         self.set_X_pending(X_pending)
+
+    @contextmanager
+    def subsample(self, n_samples: int | None) -> Iterator[None]:
+        """Evaluate with only the first ``n_samples`` base samples inside the block.
+
+        A cheaper, noisier estimate of the same quantity (the same base samples,
+        fewer of them): the acquisition optimizer screens its raw pool with it.
+        ``None`` (or at least the sampler's count) changes nothing.
+
+        Parameters
+        ----------
+        n_samples : int or None
+            Number of leading base samples used.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skbo.utils.testing import MockModel, MockPosterior
+        >>> from skbo.acquisition import qSimpleRegret
+        >>> acqf = qSimpleRegret(MockModel(MockPosterior(torch.zeros(1, 2))))
+        >>> with acqf.subsample(16):
+        ...     value = acqf(torch.rand(1, 2, 3))
+        >>> value.shape
+        torch.Size([1])
+        """
+        if n_samples is not None and (
+            isinstance(n_samples, bool)
+            or not isinstance(n_samples, Integral)
+            or n_samples < 1
+        ):
+            raise ValueError(
+                f"n_samples must be None or an int >= 1, got {n_samples!r}."
+            )
+        previous = self._sample_limit
+        self._sample_limit = None if n_samples is None else int(n_samples)
+        try:
+            yield
+        finally:
+            self._sample_limit = previous
+
+    def _limit_samples(self, samples: Tensor) -> Tensor:
+        """The leading ``(S', ...)`` rows of per-sample values in :meth:`subsample`."""
+        limit = self._sample_limit
+        return samples if limit is None else samples[:limit]
 
     @concatenate_pending_points
     @t_batch_mode_transform()
@@ -235,7 +282,7 @@ class MCAcquisitionFunction(AcquisitionFunction):
     def _evaluate(self, posterior: Posterior) -> Tensor:
         """Samples, utility and reductions: ``posterior -> (b,)``."""
         base = self.sampler.base_samples(posterior.q, posterior.device, posterior.dtype)
-        samples = posterior.rsample_from_base_samples(base)  # (S, b, q')
+        samples = posterior.rsample_from_base_samples(self._limit_samples(base))
         return self._reduce(self._sample_forward(samples))
 
     def _reduce(self, values: Tensor) -> Tensor:

@@ -29,6 +29,7 @@ import torch
 from torch import Tensor
 
 from skbo.acquisition.base import MCAcquisitionFunction, _as_buffer, _check_beta
+from skbo.acquisition.utils import plausible_maxima
 from skbo.models._prediction import JointGaussianPosterior
 from skbo.models.base import Model
 from skbo.posteriors import Posterior
@@ -102,7 +103,7 @@ def prune_inferior_points(
         raise ValueError(f"max_points must be a positive int, got {max_points!r}.")
     if not 0.0 <= min_frac <= 1.0:
         raise ValueError(f"min_frac must be in [0, 1], got {min_frac!r}.")
-    X = X.detach()
+    X = _screen_training_points(model, X.detach())
     # Remove duplicated rows (their joint covariance is singular), keeping the
     # first occurrence of each, in the original order.
     _, inverse = torch.unique(X, dim=0, return_inverse=True)
@@ -132,6 +133,27 @@ def prune_inferior_points(
     if keep.numel() == 0:
         keep = order[:1]
     return X[keep.sort().values]
+
+
+def _screen_training_points(model: Model, X: Tensor) -> Tensor:
+    """Drop training points that cannot be the best, without a joint posterior.
+
+    Applies when ``X`` is the model's training inputs and the model offers
+    ``training_bounds()`` (skbo's GPs): O(n) instead of the O(n^3) joint
+    posterior of all n points. A dropped point is below another one with
+    probability > 99.8 %, so it would fall under ``min_frac`` anyway.
+    """
+    bounds = getattr(model, "training_bounds", None)
+    train_X = getattr(model, "train_X", None)
+    if (
+        bounds is None
+        or not isinstance(train_X, Tensor)
+        or train_X.shape != X.shape
+        or not torch.equal(train_X, X)
+    ):
+        return X
+    mean, std = bounds()
+    return X[plausible_maxima(mean, std)]
 
 
 def _prepare_baseline(
@@ -175,16 +197,20 @@ def _split_joint_samples(
 
 
 def _blockwise_samples(
-    posterior: JointGaussianPosterior, base: Tensor, n_pending: int
+    posterior: JointGaussianPosterior,
+    base: Tensor,
+    n_pending: int,
+    limit: int | None = None,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """Samples of a block posterior, split without materializing the joint ones.
 
-    Returns the candidates' samples ``(S, b, q)``, the baseline samples
-    ``(S, n_b)`` (shared by every t-batch, the same tensor on every call with
-    the same base samples) and the pending points' samples ``(S, b, m)`` (None
-    when ``m = 0``).
+    Returns the candidates' samples ``(S', b, q)`` of the first ``S' = limit``
+    base samples (all when None), the baseline samples ``(S, n_b)`` of all
+    (shared by every t-batch, the same tensor on every call with the same base
+    samples) and the pending points' samples ``(S', b, m)`` (None when
+    ``m = 0``).
     """
-    new = posterior.rsample_new_from_base_samples(base)  # (S, b, q + m)
+    new = posterior.rsample_new_from_base_samples(base[:limit])  # (S', b, q + m)
     fb = posterior.baseline.samples(base)
     if n_pending == 0:
         return new, fb, None
@@ -238,16 +264,20 @@ class _NoisyImprovementAcquisitionFunction(MCAcquisitionFunction):
         # depend on X), so without pending points the incumbent value of every
         # sample is computed once and only the candidates' samples are drawn
         # per call; same values as the joint path up to rounding.
+        # In :meth:`subsample`, the baseline samples and incumbent values of
+        # all base samples stay cached; only their leading rows are used.
         base = self.sampler.base_samples(posterior.q, posterior.device, posterior.dtype)
-        Y, fb, Y_pending = _blockwise_samples(posterior, base, self._n_pending())
+        Y, fb, Y_pending = _blockwise_samples(
+            posterior, base, self._n_pending(), self._sample_limit
+        )
         if Y_pending is None:
             cached = self._incumbent
             if cached is None or cached[0] is not fb:
                 cached = (fb, self._best(fb))
                 self._incumbent = cached
-            best = cached[1].reshape(-1, *([1] * (Y.dim() - 1)))
+            best = self._limit_samples(cached[1]).reshape(-1, *([1] * (Y.dim() - 1)))
         else:
-            best = self._best(_with_baseline(fb, Y_pending))
+            best = self._best(_with_baseline(self._limit_samples(fb), Y_pending))
         return self._reduce(self._improvement(Y - best))
 
     def _sample_forward(self, samples: Tensor) -> Tensor:

@@ -31,6 +31,7 @@ import warnings
 import torch
 from torch import Tensor
 
+from skbo.acquisition.utils import plausible_maxima
 from skbo.exceptions import NumericsWarning
 from skbo.models.base import Model
 from skbo.optim.initializers import draw_sobol_samples, sample_around
@@ -146,10 +147,9 @@ def _screen(model: Model, C: Tensor, n_joint: int) -> Tensor:
     post = model.posterior(C.unsqueeze(-2))
     mean = post.mean.reshape(-1)
     std = post.variance.reshape(-1).clamp_min(0.0).sqrt()
-    upper = torch.nan_to_num(mean + _Z_SCREEN * std, nan=-torch.inf)
-    lower = torch.nan_to_num(mean - _Z_SCREEN * std, nan=-torch.inf)
-    keep = torch.nonzero(upper >= lower.max()).flatten()
+    keep = torch.nonzero(plausible_maxima(mean, std, _Z_SCREEN)).flatten()
     if keep.numel() > n_joint:
+        upper = torch.nan_to_num(mean + _Z_SCREEN * std, nan=-torch.inf)
         keep = keep[torch.topk(upper[keep], n_joint).indices]
     # Sorted, so the subset (and the draw) does not depend on topk's order.
     return torch.sort(keep).values

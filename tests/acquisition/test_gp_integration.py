@@ -119,3 +119,29 @@ def test_blockwise_noisy_path_matches_the_dense_path(cls, q, pending, dtype):
     torch.testing.assert_close(gf, gd, **tol)
     # A second call reuses the cached baseline samples and incumbent.
     torch.testing.assert_close(fast(Xc), vf.detach(), **tol)
+
+
+def test_coinciding_batch_points_need_jitter_without_a_warning():
+    import warnings
+
+    from skbo.acquisition import qLogNoisyExpectedImprovement
+    from skbo.exceptions import NumericsWarning
+    from skbo.models import fit_gp
+    from skbo.posteriors import psd_safe_cholesky
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(12, 1, generator=g, dtype=torch.float64)
+    model = gp_module.SingleTaskGP(X, torch.sin(6 * X[:, 0]))
+    fit_gp(model)
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=X)
+    batch = torch.full((1, 2, 1), 0.37, dtype=torch.float64)  # q = 2, one point
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value = acqf(batch)
+    assert bool(torch.isfinite(value).all())
+    singular = torch.ones(2, 2, dtype=torch.float64)
+    with pytest.warns(NumericsWarning, match="added jitter"):
+        psd_safe_cholesky(singular)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        psd_safe_cholesky(singular, warn=False)

@@ -285,3 +285,80 @@ def test_prune_bad_arguments(kwargs, match):
         prune_inferior_points(model, X, **kwargs)
     with pytest.raises(ValueError, match=r"shape \(n, d\)"):
         prune_inferior_points(model, X[0])
+
+
+def _skbo_gp(n=40, d=2, seed=0, noise_free=True):
+    from skbo.models import SingleTaskGP, fit_gp
+
+    g = torch.Generator().manual_seed(seed)
+    X = torch.rand(n, d, generator=g, dtype=torch.float64)
+    Y = torch.sin(3 * X).sum(-1)
+    if not noise_free:
+        Y = Y + 0.3 * torch.randn(n, generator=g, dtype=torch.float64)
+    model = SingleTaskGP(X, Y)
+    fit_gp(model)
+    return model, X
+
+
+@pytest.mark.parametrize("noise_free", [True, False])
+def test_prune_screen_of_training_points_drops_only_never_best_points(
+    noise_free, monkeypatch
+):
+    from skbo.acquisition.utils import plausible_maxima
+    from skbo.models import SingleTaskGP
+
+    model, X = _skbo_gp(noise_free=noise_free)
+    screened = plausible_maxima(*model.training_bounds())
+    assert 1 <= int(screened.sum()) < X.shape[0]
+    # Every point that is the maximum of some joint draw survives the screen.
+    monkeypatch.delattr(SingleTaskGP, "training_bounds")
+    ever = prune_inferior_points(model, X, sampler=_sobol(1024), min_frac=0.0)
+    kept = X[screened]
+    assert all(bool((kept == row).all(-1).any()) for row in ever)
+    monkeypatch.undo()
+    fast = prune_inferior_points(model, X, sampler=_sobol(256))
+    assert all(bool((kept == row).all(-1).any()) for row in fast)
+
+
+def test_training_bounds_are_exact_means_and_bound_the_deviations():
+    model, X = _skbo_gp(noise_free=False)
+    mean, std = model.training_bounds()
+    post = model.posterior(X)
+    torch.testing.assert_close(mean, post.mean.reshape(-1), rtol=1e-8, atol=1e-10)
+    assert bool((post.variance.reshape(-1).sqrt() <= std * (1 + 1e-9)).all())
+
+
+def test_subsample_uses_the_leading_base_samples():
+    model, X = _toy_gp(n=10)
+    Xc = torch.rand(7, 1, 2, generator=torch.Generator().manual_seed(1)).double()
+    for cls, kwargs in [
+        (qNoisyExpectedImprovement, {"X_baseline": X}),
+        (qExpectedImprovement, {"best_f": 0.5}),
+    ]:
+        acqf = cls(model, sampler=_sobol(256), **kwargs)
+        full = acqf(Xc)
+        with acqf.subsample(64):
+            cheap = acqf(Xc)
+        assert torch.equal(acqf(Xc), full)  # restored on exit
+        # Same as averaging the utility over the first 64 samples only.
+        post = acqf._posterior(Xc) if cls is qNoisyExpectedImprovement else None
+        if post is None:
+            base = acqf.sampler.base_samples(1, Xc.device, Xc.dtype)[:64]
+            samples = model.posterior(Xc).rsample_from_base_samples(base)
+            expected = (samples - 0.5).clamp_min(0).squeeze(-1).mean(0)
+            torch.testing.assert_close(cheap, expected)
+        assert not torch.equal(cheap, full)
+        with acqf.subsample(None):
+            assert torch.equal(acqf(Xc), full)
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "8"])
+def test_subsample_rejects_bad_counts(bad):
+    model, _ = _toy_gp()
+    acqf = qExpectedImprovement(model, best_f=0.0)
+    with (
+        pytest.raises(ValueError, match="n_samples must be None or an int >= 1"),
+        acqf.subsample(bad),
+    ):
+        pass
+    assert acqf._sample_limit is None

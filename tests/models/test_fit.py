@@ -257,3 +257,24 @@ def test_fit_on_cuda_matches_cpu():
     assert torch.allclose(
         gpu.covar_module.lengthscale.cpu(), cpu.covar_module.lengthscale, rtol=1e-3
     )
+
+
+def test_large_cold_fits_start_from_a_subset_fit(monkeypatch):
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(450, 3, generator=g, dtype=torch.float64)
+    Y = torch.sin(5 * X).sum(-1) + 0.05 * torch.randn(450, generator=g).double()
+    model = SingleTaskGP(X, Y)
+    result = fit_gp(model)
+    assert result.start == "subset" and result.converged
+    # The same optimum as a plain cold fit from the prior mode.
+    monkeypatch.setattr(fit_module, "_SUBSET_ABOVE", 10_000)
+    cold = SingleTaskGP(X, Y)
+    reference = fit_gp(cold)
+    assert reference.start == "prior_mode"
+    assert result.loss <= reference.loss + 1e-4
+    # A warm start, fixed noise or a small data set skip the subset.
+    assert fit_gp(SingleTaskGP(X, Y), warm_start=model).start == "warm_start"
+    monkeypatch.undo()
+    fixed = SingleTaskGP(X, Y, train_Yvar=torch.full_like(Y, 1e-2))
+    assert fit_gp(fixed).start == "prior_mode"
+    assert fit_gp(SingleTaskGP(X[:100], Y[:100])).start == "prior_mode"

@@ -181,3 +181,30 @@ def test_gen_initial_conditions_chunks_large_pools() -> None:
     acqf = BaselineAcq(torch.zeros(2, dtype=torch.float64))
     gen_initial_conditions(acqf, box(2), 4, 100, seed=0, batch_limit=32)
     assert acqf.batch_sizes == [32, 32, 32, 4]
+
+
+def test_gen_initial_conditions_screens_mc_pools_with_fewer_samples() -> None:
+    from skbo.acquisition import qLogNoisyExpectedImprovement
+    from skbo.models import SingleTaskGP, fit_gp
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(30, 3, generator=g, dtype=torch.float64)
+    model = SingleTaskGP(X, torch.sin(4 * X).sum(-1))
+    fit_gp(model)
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=X)
+    bounds = box(3)
+    ic = gen_initial_conditions(acqf, bounds, 10, 256, seed=1)
+    exact = acqf(ic.pool_X.unsqueeze(-2)).detach()
+    with acqf.subsample(64):
+        cheap = acqf(ic.pool_X.unsqueeze(-2)).detach()
+    # The best max(2 R, 32) pool points carry exact values, the rest the
+    # 64-sample estimate; which is which follows the cheap ranking.
+    top = torch.topk(cheap, 32).indices
+    rest = torch.ones_like(cheap, dtype=torch.bool)
+    rest[top] = False
+    torch.testing.assert_close(ic.pool_values[top], exact[top])
+    torch.testing.assert_close(ic.pool_values[rest], cheap[rest])
+    full = gen_initial_conditions(acqf, bounds, 10, 256, seed=1, screen_samples=None)
+    torch.testing.assert_close(full.pool_values, exact)
+    # The screen changes the estimate, not the pool.
+    assert torch.equal(full.pool_X, ic.pool_X)
