@@ -1,9 +1,12 @@
 """Render benchmark results (JSON) as a markdown page with tables and plots.
 
 ``python -m benchmarks.report benchmarks/results/*.json --out doc/benchmarks.md
-[--img-dir doc/img/benchmarks]``
+[--img-dir doc/img/benchmarks] [--readme README.md]``
 
 Files of the same suite are merged (e.g. runs split over ``--problems``).
+``--readme`` also rewrites the headline tables of every suite between the
+``<!-- benchmarks:start -->`` and ``<!-- benchmarks:end -->`` markers of that
+file.
 Every number on the page comes from the JSON files; the page states when and
 where they were measured and the commands that reproduce them. Times are
 compared as ratios to skbo measured in the same file (same run, same machine).
@@ -40,7 +43,12 @@ from benchmarks._tables import (
 )
 
 
-def render_regret(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> str:
+def render_regret(
+    files: Sequence[dict[str, Any]],
+    img: Path,
+    md_dir: Path,
+    headlines: list[str] | None = None,
+) -> str:
     """Regret tables, ranks, suggestion times and regret curves."""
     runs = latest_runs(files, ("problem", "tool", "seed"))
     tools = tools_of(files, runs)
@@ -58,6 +66,14 @@ def render_regret(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> s
     regret, medians = summary_table(
         by, list(problems), tools, lambda r: r["regret"], lower_is_better=True
     )
+    ranks = rank_table(medians, tools, lower_is_better=True)
+    if headlines is not None:
+        headlines += [
+            f"**Simple regret** on {len(problems)} synthetic problems (budget "
+            f"{budgets}, {n_seeds} seeds): rank of each tool's median regret per "
+            "problem (1 = best) and the problems where it is best:",
+            ranks,
+        ]
     out = [
         "## Simple regret on synthetic problems",
         "",
@@ -73,7 +89,7 @@ def render_regret(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> s
         "Rank of the median regret per problem (1 = best, ties averaged; a tool "
         "without a finished run ranks last):",
         "",
-        rank_table(medians, tools, lower_is_better=True),
+        ranks,
     ]
     out += _model_recommendation(by, problems, tools)
     out += [
@@ -151,7 +167,12 @@ def _time_table(
     return table(["problem", *tools], rows)
 
 
-def render_overhead(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) -> str:
+def render_overhead(
+    files: Sequence[dict[str, Any]],
+    img: Path,
+    md_dir: Path,
+    headlines: list[str] | None = None,
+) -> str:
     """Time of one suggestion vs n and d, with ratios to skbo."""
     cells = [c for f in files for c in f["cells"]]
     tools = tools_of(files, cells)
@@ -173,6 +194,14 @@ def render_overhead(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) ->
             vrow.append(fmt(float(np.median(c["suggested_values"]))))
         rows.append(row)
         value_rows.append(vrow)
+    times = table(["d", "n", *tools], rows)
+    if headlines is not None:
+        headlines += [
+            "**Time of one suggestion** (fit, acquisition, optimization) from a "
+            "history of n points in d dimensions, seconds, one thread; in "
+            "parentheses the ratio to skbo:",
+            times,
+        ]
     plot = report_plots.overhead_vs_n(grid, tools, img / "overhead_vs_n.png")
     out = [
         "## Overhead of one suggestion",
@@ -181,7 +210,7 @@ def render_overhead(files: Sequence[dict[str, Any]], img: Path, md_dir: Path) ->
         "from a history of n random points, median over repeats, seconds; in "
         "parentheses the ratio to skbo in the same run; one thread for every tool.",
         "",
-        table(["d", "n", *tools], rows),
+        times,
         "",
         f"![Overhead vs n]({os.path.relpath(plot, md_dir)})",
         "",
@@ -217,6 +246,12 @@ def main(argv: Sequence[str] | None = None) -> str:
     p.add_argument(
         "--img-dir", type=Path, default=None, help="default: <out dir>/img/benchmarks"
     )
+    p.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="also write the headline tables between its benchmark markers",
+    )
     args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
     md_dir = args.out.resolve().parent
     img = (args.img_dir or md_dir / "img" / "benchmarks").resolve()
@@ -225,8 +260,9 @@ def main(argv: Sequence[str] | None = None) -> str:
     for path in args.results:
         data = json.loads(path.read_text())
         groups[_suite_key(data)].append(data)
+    extra = [] if args.readme is None else ["--readme", str(args.readme)]
     command = "python -m benchmarks.report " + " ".join(
-        [*(str(r) for r in args.results), "--out", str(args.out)]
+        [*(str(r) for r in args.results), "--out", str(args.out), *extra]
     )
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     parts = [
@@ -242,21 +278,86 @@ def main(argv: Sequence[str] | None = None) -> str:
             "seed): they show that the harness runs end to end and are *not* "
             "evidence about the tools."
         )
+    headlines: list[str] = []
     if "regret" in groups:
-        parts.append(render_regret(groups["regret"], img, md_dir))
+        parts.append(render_regret(groups["regret"], img, md_dir, headlines))
     if "overhead" in groups:
-        parts.append(render_overhead(groups["overhead"], img, md_dir))
+        parts.append(render_overhead(groups["overhead"], img, md_dir, headlines))
     if "sklearn_tuning" in groups or "sklearn_hardness" in groups:
         parts.append(
             render_sklearn(
-                groups.get("sklearn_tuning", []), groups.get("sklearn_hardness", [])
+                groups.get("sklearn_tuning", []),
+                groups.get("sklearn_hardness", []),
+                headlines,
             )
         )
     page = "\n\n".join(parts).rstrip() + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(page)
     print(f"wrote {args.out}", file=sys.stderr)
+    if args.readme is not None:
+        files = [f for fs in groups.values() for f in fs]
+        write_readme_block(args.readme, headlines, files, now, command, args.out)
     return page
+
+
+README_START = "<!-- benchmarks:start -->"
+README_END = "<!-- benchmarks:end -->"
+
+
+def readme_block(
+    headlines: Sequence[str],
+    files: Sequence[dict[str, Any]],
+    now: str,
+    command: str,
+    page: Path,
+) -> str:
+    """The README's generated benchmark summary (markers included).
+
+    Examples
+    --------
+    >>> block = readme_block(["a table"], [], "2026-01-01", "cmd", Path("b.md"))
+    >>> block.splitlines()[0] == README_START, "a table" in block
+    (True, True)
+    """
+    dates = sorted(str(f["date"])[:10] for f in files)
+    machines = sorted(
+        {f"{f['machine']['cpu']}, {f['machine']['usable_cpus']} cores" for f in files}
+    )
+    commits = sorted({str(f["git"]["commit"])[:7] for f in files})
+    span = f"{dates[0]} to {dates[-1]}" if dates else "-"
+    return "\n\n".join(
+        [
+            README_START,
+            "<!-- Generated by benchmarks/report.py --readme: do not edit by hand. -->",
+            f"Measured {span} on {'; '.join(machines) or '-'} (skbo commits "
+            f"{', '.join(commits) or '-'}); generated {now} by `{command}`. "
+            f"Details, settings, every tool's losses and the commands of each run: "
+            f"`{page}`.",
+            *headlines,
+            README_END,
+        ]
+    )
+
+
+def write_readme_block(
+    readme: Path,
+    headlines: Sequence[str],
+    files: Sequence[dict[str, Any]],
+    now: str,
+    command: str,
+    page: Path,
+) -> None:
+    """Replace the text between the benchmark markers of ``readme``."""
+    text = readme.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(
+            f"{readme} has no '{README_START}' ... '{README_END}' block to rewrite."
+        )
+    block = readme_block(headlines, files, now, command, page)
+    readme.write_text(text[:start] + block + text[end + len(README_END) :])
+    print(f"wrote the benchmark summary of {readme}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ def normalized(score: float, norm: tuple[float, float] | None) -> float | None:
 
 
 def render(
-    files: Sequence[dict[str, Any]], hard_files: Sequence[dict[str, Any]]
+    files: Sequence[dict[str, Any]],
+    hard_files: Sequence[dict[str, Any]],
+    headlines: list[str] | None = None,
 ) -> str:
     """Markdown for the sklearn-tuning results and the hardness check."""
     runs = latest_runs(files, ("task", "tool", "seed", "n_iter"))
@@ -63,14 +65,18 @@ def render(
     n_iter = int((files or hard_files)[0]["settings"]["n_iter"])
     out = ["## Tuning scikit-learn estimators"]
     if files:
-        out.append(_main_tables(files, runs, normalizers([*runs, *hard], n_iter)))
+        norms = normalizers([*runs, *hard], n_iter)
+        out.append(_main_tables(files, runs, norms, headlines))
     if hard_files:
         out.append(_hardness(hard_files, hard, n_iter))
     return "\n\n".join(out)
 
 
 def _main_tables(
-    files: Sequence[dict[str, Any]], runs: Sequence[dict[str, Any]], norms: Norms
+    files: Sequence[dict[str, Any]],
+    runs: Sequence[dict[str, Any]],
+    norms: Norms,
+    headlines: list[str] | None = None,
 ) -> str:
     s = files[0]["settings"]
     tools = tools_of(files, runs)
@@ -107,6 +113,22 @@ def _main_tables(
         for t in tools
     ]
     seeds = sorted({int(r["seed"]) for r in runs})
+    means = table(
+        ["", *tools],
+        [
+            ["mean of medians", *mean_norm],
+            ["mean of all runs", *run_means],
+            ["overhead / skbo's (median task)", *_median_ratios(ovh_medians, tools)],
+        ],
+    )
+    if headlines is not None:
+        headlines += [
+            f"**Tuning scikit-learn estimators** ({len(tasks)} tasks, "
+            f"n_iter={s['n_iter']}, {len(seeds)} seeds): normalized best CV score "
+            "(0 = random search's median, 1 = best known), averaged over tasks, "
+            "and each tool's own overhead relative to skbo's:",
+            means,
+        ]
     out = [
         f"n_iter={s['n_iter']}, {s['cv']}, initial design of {s['n_initial']} points "
         f"for the model-based tools, n_jobs=1, seeds {seeds}; median [q25, q75] "
@@ -130,10 +152,7 @@ def _main_tables(
         "",
         norm,
         "",
-        table(
-            ["", *tools],
-            [["mean of medians", *mean_norm], ["mean of all runs", *run_means]],
-        ),
+        means,
         "",
         rank_table(medians, tools, lower_is_better=False),
         "",
@@ -167,6 +186,21 @@ def _main_tables(
 def _mean(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return float(np.mean(known)) if known else None
+
+
+def _median_ratios(
+    ovh_medians: dict[str, dict[str, float | None]], tools: Sequence[str]
+) -> list[str]:
+    """Per tool, the median over tasks of its overhead ratio to skbo's."""
+    out = []
+    for t in tools:
+        ratios = [
+            m[t] / m[REFERENCE]
+            for m in ovh_medians.values()
+            if m.get(t) is not None and m.get(REFERENCE) and m[REFERENCE] > 0
+        ]
+        out.append(fmt(float(np.median(ratios)), 2) + "×" if ratios else "–")
+    return out
 
 
 def _ratio(meds: dict[str, float | None], tool: str) -> str:

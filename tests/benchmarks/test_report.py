@@ -180,3 +180,33 @@ def test_report_renders_every_suite(tmp_path: Path) -> None:
     assert "](img/benchmarks/overhead_vs_n.png)" in page
     # normalized score: random median -> 0, best known (skbo's 0.9) -> 1
     assert "| svc | 0 [-0.0556, 0.0556] | **1 [1, 1]** |" in page
+
+
+def test_report_rewrites_the_readme_summary(tmp_path: Path) -> None:
+    paths = []
+    for name, data in [
+        ("r", _regret_results()),
+        ("o", _overhead_results()),
+        ("s", _sklearn_results()),
+    ]:
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(data))
+        paths.append(str(path))
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        f"# Title\n\nintro\n\n{report.README_START}\nold\n{report.README_END}\n\nend\n"
+    )
+    out = tmp_path / "doc" / "benchmarks.md"
+    report.main([*paths, "--out", str(out), "--readme", str(readme)])
+    text = readme.read_text()
+    assert text.startswith("# Title\n\nintro\n\n") and text.endswith("\n\nend\n")
+    assert "old" not in text and text.count(report.README_START) == 1
+    for headline in ("**Simple regret**", "**Time of one suggestion**", "**Tuning"):
+        assert headline in text
+    assert "| mean rank |" in text and "| mean of medians |" in text
+    assert f"--readme {readme}" in out.read_text()  # the command reproduces both
+    # A README without the markers is an error, not a silent no-op.
+    bare = tmp_path / "BARE.md"
+    bare.write_text("# nothing\n")
+    with pytest.raises(SystemExit, match="no '<!-- benchmarks:start -->'"):
+        report.main([*paths, "--out", str(out), "--readme", str(bare)])
