@@ -325,7 +325,9 @@ def readme_block(
         {f"{f['machine']['cpu']}, {f['machine']['usable_cpus']} cores" for f in files}
     )
     commits = sorted({str(f["git"]["commit"])[:7] for f in files})
-    span = f"{dates[0]} to {dates[-1]}" if dates else "-"
+    span = "-" if not dates else dates[0]
+    if dates and dates[-1] != dates[0]:
+        span = f"{dates[0]} to {dates[-1]}"
     return "\n\n".join(
         [
             README_START,
