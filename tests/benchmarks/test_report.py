@@ -150,7 +150,8 @@ def _sklearn_results() -> dict[str, Any]:
     return {**_meta("sklearn_tuning"), "settings": settings, "runs": runs}
 
 
-def test_report_renders_every_suite(tmp_path: Path) -> None:
+def _write_results(tmp_path: Path) -> list[str]:
+    """One result file per suite; their paths."""
     paths = []
     for name, data in [
         ("r", _regret_results()),
@@ -160,6 +161,11 @@ def test_report_renders_every_suite(tmp_path: Path) -> None:
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(data))
         paths.append(str(path))
+    return paths
+
+
+def test_report_renders_every_suite(tmp_path: Path) -> None:
+    paths = _write_results(tmp_path)
     out = tmp_path / "doc" / "benchmarks.md"
     page = report.main([*paths, "--out", str(out)])
     assert out.read_text() == page
@@ -183,15 +189,7 @@ def test_report_renders_every_suite(tmp_path: Path) -> None:
 
 
 def test_report_rewrites_the_readme_summary(tmp_path: Path) -> None:
-    paths = []
-    for name, data in [
-        ("r", _regret_results()),
-        ("o", _overhead_results()),
-        ("s", _sklearn_results()),
-    ]:
-        path = tmp_path / f"{name}.json"
-        path.write_text(json.dumps(data))
-        paths.append(str(path))
+    paths = _write_results(tmp_path)
     readme = tmp_path / "README.md"
     readme.write_text(
         f"# Title\n\nintro\n\n{report.README_START}\nold\n{report.README_END}\n\nend\n"
