@@ -310,3 +310,18 @@ def test_explore_every_none_never_samples(monkeypatch) -> None:
 
     monkeypatch.setattr(thompson, "thompson_candidate", fail)
     run(make(n_initial_points=3), quadratic, 6)
+
+
+def test_model_kwargs_reach_the_gp_outputscale() -> None:
+    opt = Optimizer(
+        [(0.0, 1.0), (0.0, 1.0)],
+        n_initial_points=4,
+        random_state=0,
+        model_kwargs={"outputscale": True},
+    )
+    for _ in range(7):
+        x = opt.ask()
+        opt.tell(x, (x[0] - 0.3) ** 2 + (x[1] - 0.6) ** 2)
+    kernel = opt.models[-1].covar_module
+    assert type(kernel).__name__ == "ScaleKernel"
+    assert len(opt.Xi) == 7

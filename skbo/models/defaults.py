@@ -27,9 +27,9 @@ from typing import cast
 import torch
 from gpytorch import settings as gpt_settings
 from gpytorch.constraints import GreaterThan
-from gpytorch.kernels import Kernel, ProductKernel
+from gpytorch.kernels import Kernel, ProductKernel, ScaleKernel
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
-from gpytorch.priors import LogNormalPrior, Prior
+from gpytorch.priors import GammaPrior, LogNormalPrior, Prior
 from torch import Tensor
 from torch.distributions import TransformedDistribution
 
@@ -173,6 +173,7 @@ def default_kernel(
     kind: str = "matern52",
     categorical_groups: Sequence[Sequence[int]] | None = None,
     mixed: str = "product",
+    outputscale: bool = False,
 ) -> Kernel:
     """skbo's default kernel for ``d`` input columns, at its prior mode.
 
@@ -194,6 +195,15 @@ def default_kernel(
         With both kinds of columns: their product, or (``"levelwise"``) a
         :class:`~skbo.models.kernels.MixedKernel` that averages the product
         with a :class:`~skbo.models.kernels.LevelwiseKernel` (same prior).
+    outputscale : bool, default=False
+        Multiply the kernel by a fitted output scale with a ``Gamma(2, 1)``
+        prior (mode 1; Optuna's GPSampler prior), starting at 1. Off by
+        default (the outcomes are standardized, as in BoTorch since 0.12).
+        NOTE: measured on the regret benchmark (30 seeds, 40 evaluations), it
+        cut skbo's median regret on Branin from 0.0070 to 0.0011 and on the
+        integer Hartmann-6 from 0.043 to 0.0019, but not elsewhere (noisy
+        Hartmann-6 0.22 -> 0.25); such models fit and predict through
+        autograd (the fused paths do not cover it), about 3x slower per fit.
 
     Returns
     -------
@@ -208,7 +218,25 @@ def default_kernel(
     ['Matern52Kernel', 'CategoricalKernel']
     >>> k.kernels[0].active_dims
     tensor([0])
+    >>> type(default_kernel(2, outputscale=True)).__name__
+    'ScaleKernel'
     """
+    base = _default_kernel(d, kind, categorical_groups, mixed)
+    if not outputscale:
+        return base
+    prior = GammaPrior(torch.tensor(2.0), torch.tensor(1.0))
+    scaled = ScaleKernel(
+        base,
+        outputscale_prior=prior,
+        outputscale_constraint=lower_bound_constraint(1e-4),
+    )
+    scaled.outputscale = 1.0
+    return scaled
+
+
+def _default_kernel(
+    d: int, kind: str, categorical_groups: Sequence[Sequence[int]] | None, mixed: str
+) -> Kernel:
     if kind not in ("matern52", "rbf"):
         raise ValueError(f"kind must be 'matern52' or 'rbf', got {kind!r}.")
     if mixed not in MIXED_KERNELS:

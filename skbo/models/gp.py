@@ -129,6 +129,10 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         :class:`~skbo.models.kernels.LevelwiseKernel`, one continuous kernel
         per categorical level, for hyperparameters that matter for one level
         only (:class:`~skbo.BayesSearchCV`'s default).
+    outputscale : bool, default=False
+        Give the default kernel a fitted output scale (``Gamma(2, 1)`` prior);
+        see :func:`~skbo.models.defaults.default_kernel`. Through
+        :class:`~skbo.Optimizer`: ``model_kwargs={"outputscale": True}``.
 
     Attributes
     ----------
@@ -165,6 +169,7 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         covar_module: Kernel | None = None,
         standardize: bool = True,
         mixed_kernel: str = "product",
+        outputscale: bool = False,
     ) -> None:
         X = _check_tensor(train_X, "train_X", 2, None)
         n, d = X.shape
@@ -188,10 +193,10 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
                     "covar_module must be a gpytorch.kernels.Kernel, "
                     f"got {type(covar_module).__name__}."
                 )
-            if groups:
+            if groups or outputscale:
                 raise ValueError(
-                    "Pass either covar_module or categorical_groups, not both: "
-                    "categorical_groups only configures the default kernel."
+                    "Pass either covar_module or categorical_groups / outputscale, "
+                    "not both: those only configure the default kernel."
                 )
         transform = Standardize(Y) if standardize else None
         Ys, Yvars = transform(Y, Yvar) if transform is not None else (Y, Yvar)
@@ -201,7 +206,11 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
             covar_module
             if covar_module is not None
             else default_kernel(
-                d, kind=kernel, categorical_groups=groups, mixed=mixed_kernel
+                d,
+                kind=kernel,
+                categorical_groups=groups,
+                mixed=mixed_kernel,
+                outputscale=outputscale,
             )
         )
         self.outcome_transform = transform

@@ -103,3 +103,41 @@ def test_sync_transformed_priors_follows_dtype():
     kernel = kernel.float()
     sync_transformed_priors(kernel)
     assert prior.loc.dtype == torch.float32
+
+
+def test_outputscale_option_wraps_the_default_kernel_and_is_fitted() -> None:
+    from skbo.models import SingleTaskGP, fit_gp
+
+    k = default_kernel(3, categorical_groups=[[1, 2]], outputscale=True)
+    assert isinstance(k, gpytorch.kernels.ScaleKernel)
+    assert isinstance(k.base_kernel, gpytorch.kernels.ProductKernel)
+    assert float(k.outputscale.detach()) == pytest.approx(1.0)
+    assert isinstance(k.outputscale_prior, gpytorch.priors.GammaPrior)
+    g = torch.Generator().manual_seed(0)
+    X = torch.rand(25, 2, generator=g, dtype=torch.float64)
+    Y = 0.1 * torch.sin(6 * X).sum(-1)
+    model = SingleTaskGP(X, Y, outputscale=True)
+    result = fit_gp(model)
+    assert not result.fallback
+    assert float(model.covar_module.outputscale.detach()) != pytest.approx(1.0)
+    post = model.posterior(X[:4].unsqueeze(-2))
+    assert bool(torch.isfinite(post.mean).all() and (post.variance > 0).all())
+    with pytest.raises(ValueError, match="covar_module or categorical_groups"):
+        SingleTaskGP(X, Y, covar_module=default_kernel(2), outputscale=True)
+
+
+def test_outputscale_models_take_the_autograd_paths_with_the_same_numbers() -> None:
+    from skbo.acquisition import LogExpectedImprovement, qLogNoisyExpectedImprovement
+    from skbo.models import SingleTaskGP, fit_gp
+
+    g = torch.Generator().manual_seed(1)
+    X = torch.rand(20, 3, generator=g, dtype=torch.float64)
+    model = SingleTaskGP(X, torch.cos(4 * X).sum(-1), outputscale=True)
+    fit_gp(model)
+    Xc = torch.rand(6, 1, 3, generator=g, dtype=torch.float64)
+    for acqf in (
+        LogExpectedImprovement(model, best_f=model.train_Y.max()),
+        qLogNoisyExpectedImprovement(model, X_baseline=X),
+    ):
+        assert acqf.value_and_grad(Xc) is None  # no fused path for a scale kernel
+        assert bool(torch.isfinite(acqf(Xc)).all())
