@@ -28,8 +28,10 @@ Gradients, with ``W_f = W * (product of the other kernel factors)``:
 * a :class:`~skbo.models.kernels.MixedKernel` is a weighted sum of terms
   ``K = sum_t c_t prod_f K_f``: a factor of term ``t`` takes ``W_f = c_t W *
   (product of the other factors of t)``;
+* an output scale ``s`` (``ScaleKernel``) is one more factor, a constant
+  one: ``sum(W_f) / (2 n)``;
 * noise: ``trace(W) / (2 n)``; constant mean: ``-sum(alpha) / n``;
-* priors (LogNormal or Normal) in closed form, then the chain rule
+* priors (LogNormal, Normal or Gamma) in closed form, then the chain rule
   ``d / du = dv/du * d / dv``.
 
 Per-entry constants (``1 / (2 n)``, ``4 kappa``, the mean's ``-2``) are
@@ -63,11 +65,11 @@ from typing import Any, cast
 import numpy as np
 import torch
 from gpytorch.constraints import GreaterThan, Positive
-from gpytorch.kernels import Kernel, ProductKernel
+from gpytorch.kernels import Kernel, ProductKernel, ScaleKernel
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood, GaussianLikelihood
 from gpytorch.likelihoods.noise_models import FixedGaussianNoise, HomoskedasticNoise
 from gpytorch.means import ConstantMean, ZeroMean
-from gpytorch.priors import LogNormalPrior, NormalPrior
+from gpytorch.priors import GammaPrior, LogNormalPrior, NormalPrior
 from torch import Tensor
 
 from skbo.models.kernels import (
@@ -103,7 +105,7 @@ class _Slot:
     kind: int
     lower: float
     scale: float = 1.0  # constant factor of its gradient (see gscale)
-    prior: Any = None  # LogNormalPrior, NormalPrior or None
+    prior: Any = None  # LogNormalPrior, NormalPrior, GammaPrior or None
     start: int = 0  # offset in the internal order
     v: Tensor | None = None  # view of its values (set by the layout)
     g: Tensor | None = None  # view of its gradient entries
@@ -143,6 +145,13 @@ def _transform_of(constraint: Any) -> tuple[int, float]:
     ):
         return _SOFTPLUS, lb
     raise _Unsupported(f"transform {transform!r}")
+
+
+def _prior_params(prior: Any) -> tuple[Tensor, Tensor]:
+    """``(loc, scale)`` of a (Log)Normal prior, ``(concentration, rate)`` of a Gamma."""
+    if type(prior) is GammaPrior:
+        return prior.concentration, prior.rate
+    return prior.loc, prior.scale
 
 
 def _fits(small: Sequence[int], shape: Sequence[int]) -> bool:
@@ -272,6 +281,25 @@ class _CategoricalFactor:
         torch.div(apart, ls * ls, out=out)
 
 
+class _ScaleFactor:
+    """A ``ScaleKernel``'s output scale: one constant factor of every entry."""
+
+    def __init__(self, kernel: ScaleKernel) -> None:
+        if kernel.raw_outputscale.dim() != 0:
+            raise _Unsupported("batched output scale")
+        self.slot = _slot(kernel, "raw_outputscale", lambda: kernel.outputscale)
+
+    def matrix(self, s: Tensor) -> tuple[Tensor, tuple[Tensor, ...]]:
+        """The scale as a 0-dim factor (it broadcasts in the product)."""
+        return s.reshape(()), ()
+
+    def gradient(
+        self, Wf: Tensor, s: Tensor, saved: tuple[Tensor, ...], out: Tensor
+    ) -> None:
+        """``d loss / ds`` in units of ``1 / (2 n)``: ``sum(W * K_base)``."""
+        torch.sum(Wf, dim=(-2, -1), keepdim=False, out=out.view(()))
+
+
 class _LevelwiseFactor:
     """:class:`LevelwiseKernel` factor: one stationary kernel per level.
 
@@ -312,7 +340,7 @@ class _LevelwiseFactor:
         torch.div(T.reshape(-1), ls, out=out)
 
 
-_Factor = _StationaryFactor | _CategoricalFactor | _LevelwiseFactor
+_Factor = _StationaryFactor | _CategoricalFactor | _LevelwiseFactor | _ScaleFactor
 
 
 def _factors(kernel: Kernel, X: Tensor) -> list[_Factor]:
@@ -329,6 +357,14 @@ def _factors(kernel: Kernel, X: Tensor) -> list[_Factor]:
 
 def _terms(kernel: Kernel, X: Tensor) -> list[tuple[float, list[_Factor]]]:
     """``K = sum_t c_t prod_f K_f`` as ``[(c_t, factors of t), ...]``."""
+    if type(kernel) is ScaleKernel:
+        if kernel.active_dims is not None:
+            raise _Unsupported("scale kernel with active_dims")
+        inner = _terms(kernel.base_kernel, X)
+        if len(inner) != 1:
+            # the scale would be one parameter shared by several terms
+            raise _Unsupported("scaled sum of kernels")
+        return [(inner[0][0], [_ScaleFactor(kernel), *inner[0][1]])]
     if type(kernel) is MixedKernel:
         if kernel.active_dims is not None:
             raise _Unsupported("mixed kernel with active_dims")
@@ -415,7 +451,7 @@ class FusedMAP:
     def _match_priors(model: Any, slots: list[_Slot], values: list[Tensor]) -> None:
         """Attach each registered prior to its slot (or reject the model)."""
         for _, module, prior, closure, _ in model.named_priors():
-            if type(prior) not in (LogNormalPrior, NormalPrior):
+            if type(prior) not in (LogNormalPrior, NormalPrior, GammaPrior):
                 raise _Unsupported(f"prior {type(prior).__name__}")
             value = closure(module)
             match = [
@@ -429,8 +465,11 @@ class FusedMAP:
             if len(match) != 1 or match[0].prior is not None:
                 raise _Unsupported("prior on an unknown quantity")
             shape = match[0].param.shape
-            if not (_fits(prior.loc.shape, shape) and _fits(prior.scale.shape, shape)):
+            a, b = _prior_params(prior)
+            if not (_fits(a.shape, shape) and _fits(b.shape, shape)):
                 raise _Unsupported("prior broadcasts beyond its parameter")
+            if type(prior) is GammaPrior and match[0].kind == _IDENTITY:
+                raise _Unsupported("Gamma prior on an untransformed parameter")
             match[0].prior = prior
 
     def _layout(
@@ -510,12 +549,17 @@ class FusedMAP:
 
     def _prior_vectors(self, X: Tensor) -> None:
         """Per-entry prior constants; a contiguous slice in the common case."""
-        with_prior = [s for s in self.order if s.prior is not None]
+        with_prior = [
+            s
+            for s in self.order
+            if s.prior is not None and type(s.prior) is not GammaPrior
+        ]
         # n loss = s + const (see evaluate): n log(2 pi) / 2 plus the prior
         # normalizers sum(log(scale) + log(2 pi) / 2).
         self.const = 0.5 * self.n * _LOG_2PI
         self.prior_slice: tuple[Tensor, Tensor] | None = None
         self.prior_index: Tensor | None = None
+        self._gamma_vectors(X)
         if not with_prior:
             return
         index = [i for s in with_prior for i in range(s.start, s.start + s.size)]
@@ -551,6 +595,32 @@ class FusedMAP:
         # untransformed entries with a prior must be in v too
         self.copy_identity = any(s.kind == _IDENTITY for s in with_prior)
 
+    def _gamma_vectors(self, X: Tensor) -> None:
+        """Constants of the Gamma priors (``-log p = b v - (a - 1) log v``)."""
+        gamma = [s for s in self.order if type(s.prior) is GammaPrior]
+        self.gamma_index: Tensor | None = None
+        if not gamma:
+            return
+        index = [i for s in gamma for i in range(s.start, s.start + s.size)]
+        a, b = (
+            torch.cat(
+                [
+                    p.to(X).expand(s.param.shape).reshape(-1)
+                    for s in gamma
+                    for p in (_prior_params(s.prior)[k],)
+                ]
+            )
+            for k in (0, 1)
+        )
+        # normalizer of -log p: lgamma(a) - a log(b)
+        self.const += float((torch.lgamma(a) - a * b.log()).sum())
+        gscale = self.gscale.tolist()
+        pm = torch.tensor(
+            [1.0 / (self.n * gscale[i]) for i in index], dtype=X.dtype, device=X.device
+        )
+        self.gamma_index = torch.tensor(index, dtype=torch.long, device=X.device)
+        self.gamma_am1, self.gamma_b, self.gamma_pm = a - 1.0, b, pm
+
     def _check_values(
         self, X: Tensor, slots: list[_Slot], values: list[Tensor]
     ) -> None:
@@ -580,6 +650,23 @@ class FusedMAP:
 
     def _neg_log_prior(self) -> Tensor:
         """``-log prior`` without its constant; adds its gradient to ``self.g``."""
+        total = self._neg_log_gamma()
+        if self.prior_slice is None and self.prior_index is None:
+            return total
+        return total + self._neg_log_normal_family()
+
+    def _neg_log_gamma(self) -> Tensor:
+        """The Gamma priors' part of :meth:`_neg_log_prior`."""
+        if self.gamma_index is None:
+            return self.v.new_zeros(())
+        pv = self.v.index_select(0, self.gamma_index)
+        # -d log p / dv = b - (a - 1) / v
+        dn = (self.gamma_b - self.gamma_am1 / pv) * self.gamma_pm
+        self.g.index_add_(0, self.gamma_index, dn)
+        return (self.gamma_b * pv - self.gamma_am1 * pv.log()).sum()
+
+    def _neg_log_normal_family(self) -> Tensor:
+        """The LogNormal and Normal priors' part of :meth:`_neg_log_prior`."""
         if self.prior_slice is not None:
             pv, pg = self.prior_slice
             w = pv.log()
@@ -641,7 +728,7 @@ class FusedMAP:
         self._values()
         factors = self.factors
         mats: list[Tensor] = []
-        saved: list[tuple[Tensor, Tensor]] = []
+        saved: list[tuple[Tensor, ...]] = []
         for f in factors:
             k, extra = f.matrix(cast(Tensor, f.slot.v))
             mats.append(k)
@@ -680,7 +767,11 @@ class FusedMAP:
         if mean_slot is not None:
             torch.sum(alpha, 0, keepdim=True, out=mean_slot.g)
         s = L.diagonal().log().sum().add_(torch.dot(r, alpha), alpha=0.5)
-        if self.prior_slice is not None or self.prior_index is not None:
+        if (
+            self.prior_slice is not None
+            or self.prior_index is not None
+            or self.gamma_index is not None
+        ):
             s.add_(self._neg_log_prior())
         self.g.mul_(self.dvs)
         return s
@@ -699,7 +790,8 @@ def build_fused(model: Any, params: Sequence[torch.nn.Parameter]) -> FusedMAP | 
 
     Known: skbo's Matern-5/2 or RBF kernel, a :class:`CategoricalKernel`, a
     :class:`LevelwiseKernel`, a ``gpytorch`` ``ProductKernel`` of these, or a
-    :class:`MixedKernel`; ``ConstantMean`` or ``ZeroMean``;
+    :class:`MixedKernel`, optionally (except the mixed one) inside a
+    ``ScaleKernel``; ``ConstantMean`` or ``ZeroMean``;
     homoskedastic Gaussian noise, or fixed known noise (optionally plus a
     learnable homoskedastic part); LogNormal or Normal priors on these
     quantities; ``GreaterThan`` / ``Positive`` constraints with an ``exp``,

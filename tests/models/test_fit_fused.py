@@ -271,9 +271,39 @@ def _relaxed_categorical(X, Y, V):
     return SingleTaskGP(X, Y, covar_module=_product_kernel())
 
 
+def _scaled_matern(X, Y, V):
+    return SingleTaskGP(X[:, :2], Y, outputscale=True)
+
+
+def _scaled_product(X, Y, V):
+    return SingleTaskGP(X, Y, categorical_groups=GROUPS, outputscale=True)
+
+
+def _scaled_softplus(X, Y, V):
+    # gpytorch's own ScaleKernel: Positive (softplus) constraint, Gamma prior.
+    kernel = ScaleKernel(
+        Matern52Kernel(2, lengthscale_constraint=lower_bound_constraint()),
+        outputscale_prior=GammaPrior(2.0, 1.0),
+    )
+    return SingleTaskGP(X[:, :2], Y, covar_module=kernel)
+
+
+def _gamma_prior_fused(X, Y, V):
+    kernel = Matern52Kernel(
+        2,
+        lengthscale_prior=GammaPrior(3.0, 6.0),
+        lengthscale_constraint=lower_bound_constraint(),
+    )
+    return SingleTaskGP(X[:, :2], Y, covar_module=kernel)
+
+
 @pytest.mark.parametrize(
     "make",
     [
+        _scaled_matern,
+        _scaled_product,
+        _scaled_softplus,
+        _gamma_prior_fused,
         _relaxed_categorical,
         _relaxed_levelwise,
         _weighted_mixed,
@@ -304,9 +334,18 @@ def _interval_constraint(X, Y, V):
     return SingleTaskGP(X[:, :2], Y, covar_module=kernel)
 
 
-def _gamma_prior(X, Y, V):
+def _gamma_prior_untransformed(X, Y, V):
     kernel = Matern52Kernel(2, lengthscale_prior=GammaPrior(3.0, 6.0))
+    kernel.raw_lengthscale_constraint._transform = None  # raw value used as is
+    with torch.no_grad():
+        kernel.raw_lengthscale.fill_(0.5)
     return SingleTaskGP(X[:, :2], Y, covar_module=kernel)
+
+
+def _scaled_levelwise(X, Y, V):
+    return SingleTaskGP(
+        X, Y, categorical_groups=GROUPS, mixed_kernel="levelwise", outputscale=True
+    )
 
 
 def _linear_mean(X, Y, V):
@@ -322,7 +361,13 @@ def _scale_kernel(X, Y, V):
 
 @pytest.mark.parametrize(
     "make",
-    [_gpytorch_matern, _interval_constraint, _gamma_prior, _linear_mean],
+    [
+        _gpytorch_matern,
+        _interval_constraint,
+        _gamma_prior_untransformed,
+        _linear_mean,
+        _scaled_levelwise,
+    ],
 )
 def test_unknown_structures_use_autograd(make):
     model = make(*_data())
