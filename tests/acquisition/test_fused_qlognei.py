@@ -98,13 +98,22 @@ def test_far_tail_keeps_finite_informative_gradients() -> None:
 
 
 def test_float32_agrees_loosely() -> None:
+    from skbo.sampling import SobolQMCNormalSampler
+
     model = _model("mixed", torch.float32)
-    acqf = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    # NOTE: a fixed sampler seed (the default draws one from the global RNG,
+    # which made this test depend on the order of the suite). Over 40 seeds
+    # the two paths' float32 values differ by up to 1.8e-4 relative (the
+    # samples are summed in different orders), so 5e-4 is the tolerance.
+    sampler = SobolQMCNormalSampler(256, seed=26)  # the worst of those seeds
+    acqf = qLogNoisyExpectedImprovement(
+        model, X_baseline=model.train_X, sampler=sampler
+    )
     X = _candidates(model)
     out = acqf.value_and_grad(X)
     assert out is not None
     ref = _autograd(acqf, X)
-    torch.testing.assert_close(out[0], ref[0], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(out[0], ref[0], rtol=5e-4, atol=1e-4)
     # At the incumbent the conditional variance is at its floor and both
     # paths lose digits in float32.
     scale = float(ref[1].abs().max())
