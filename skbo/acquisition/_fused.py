@@ -48,6 +48,7 @@ from skbo.models._fused import (
     _kernel_rows_backward,
     _moments_backward,
     _moments_forward,
+    prior_variance,
 )
 
 __all__ = [
@@ -64,7 +65,16 @@ def _log_ei_forward(
     path = pred._point
     z, c = path.inputs(X)
     m, v, saved = _moments_forward(
-        z, path.zt, c, path.ct, path.w, path.total, pred.L, pred.alpha, path.matern
+        z,
+        path.zt,
+        c,
+        path.ct,
+        path.w,
+        path.total,
+        pred.L,
+        pred.alpha,
+        path.matern,
+        path.scale,
     )
     s = pred.y_std
     mean = (m + path.constant) * s + pred.y_mean
@@ -247,10 +257,10 @@ def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] 
             )
             block.point_rows = rows
         zt, ct = rows
-        k, dk, k_cat = _kernel_rows(z, zt, c, ct, path.w, path.total, path.matern)
-        diag = None
-        if k_cat is not None:
-            diag = ((c * c * path.w).sum(-1) - path.total).exp()
+        k, dk, k_cat = _kernel_rows(
+            z, zt, c, ct, path.w, path.total, path.matern, path.scale
+        )
+        diag = prior_variance(c, path.w, path.total, k_cat, path.scale)
         kZ, kB = k[:, :n], k[:, n:]
         V = torch.linalg.solve_triangular(pred.L, kZ.mT, upper=False).mT  # (b, n)
         s = pred.y_std

@@ -168,8 +168,9 @@ class _PointMoments(torch.autograd.Function):
     The kernel is a stationary one on scaled continuous columns ``z (b, d)``
     (training rows ``zt (n, d)``, as in :class:`_StationaryMatrix`), times, if
     given, the categorical kernel on one-hot columns ``c (b, m)`` (training
-    rows ``ct``): ``k_cat = exp((c * w) ct^T - total)``. Either part may be
-    absent (``None``). With ``k (b, n)`` the product: ``mean = k alpha``,
+    rows ``ct``): ``k_cat = exp((c * w) ct^T - total)``, times an output
+    scale if given. Either kernel part may be absent (``None``). With
+    ``k (b, n)`` the product: ``mean = k alpha``,
     ``var = k(x, x) - ||L^{-1} k^T||^2`` (standardized units, no prior mean,
     no floor). Backward: ``dL/dk = g_mean alpha - 2 g_var (K^{-1} k^T)^T``,
     then each kernel factor's derivative; gradients flow to ``z`` and ``c``
@@ -192,7 +193,7 @@ class _PointMoments(torch.autograd.Function):
     @once_differentiable
     def backward(ctx: Any, g_mean: Tensor, g_var: Tensor) -> tuple[Tensor | None, ...]:
         g_z, g_c = _moments_backward(ctx.saved_tensors, g_mean, g_var)
-        return g_z, None, g_c, None, None, None, None, None, None
+        return g_z, None, g_c, None, None, None, None, None, None, None
 
 
 def _moments_forward(
@@ -205,17 +206,37 @@ def _moments_forward(
     L: Tensor,
     alpha: Tensor,
     matern: bool,
+    scale: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, tuple[Any, ...]]:
     """Mean, variance and what the backward needs (see :class:`_PointMoments`)."""
-    k, dk, k_cat = _kernel_rows(z, zt, c, ct, w, total, matern)
-    diag = None
-    if k_cat is not None:
-        assert c is not None and w is not None and total is not None
-        diag = ((c * c * w).sum(-1) - total).exp_()
+    k, dk, k_cat = _kernel_rows(z, zt, c, ct, w, total, matern, scale)
+    diag = prior_variance(c, w, total, k_cat, scale)
     V = torch.linalg.solve_triangular(L, k.mT, upper=False)  # (n, b)
     mean = k @ alpha
     var = (1.0 if diag is None else diag) - V.square().sum(0)
     return mean, var, (z, zt, c, ct, w, L, alpha, V, k, dk, k_cat, diag)
+
+
+def prior_variance(
+    c: Tensor | None,
+    w: Tensor | None,
+    total: Tensor | None,
+    k_cat: Tensor | None,
+    scale: Tensor | None,
+) -> Tensor | None:
+    """``k(x, x)`` of single points ``(b,)``, or None where it is 1.
+
+    The stationary factor is 1 on the diagonal; relaxed (non one-hot)
+    categorical columns make the categorical one ``exp(sum c^2 w - total)``;
+    an output scale multiplies both.
+    """
+    diag = None
+    if k_cat is not None:
+        assert c is not None and w is not None and total is not None
+        diag = ((c * c * w).sum(-1) - total).exp_()
+    if scale is not None:
+        diag = scale if diag is None else diag * scale
+    return diag
 
 
 def _kernel_rows(
@@ -226,9 +247,14 @@ def _kernel_rows(
     w: Tensor | None,
     total: Tensor | None,
     matern: bool,
+    scale: Tensor | None = None,
 ) -> tuple[Tensor, Tensor | None, Tensor | None]:
     """``k (b, n)`` between points and rows, ``dk / d(s^2)`` of its stationary
-    factor (or None) and its categorical factor (or None)."""
+    factor (or None) and its categorical factor (or None).
+
+    With an output ``scale``, ``k`` and ``dk`` include it (``k_cat`` does
+    not), which is all :func:`_kernel_rows_backward` needs to stay exact.
+    """
     k_cont = dk = k_cat = None
     if z is not None and zt is not None:
         sq = (z * z).sum(-1, keepdim=True) + (zt * zt).sum(-1)
@@ -245,8 +271,13 @@ def _kernel_rows(
         k_cat = torch.addmm(-total, c * w, ct.mT).exp_()
     if k_cont is None:
         assert k_cat is not None
-        return k_cat, None, k_cat
-    return (k_cont if k_cat is None else k_cont * k_cat), dk, k_cat
+        k = k_cat
+    else:
+        k = k_cont if k_cat is None else k_cont * k_cat
+    if scale is not None:
+        k = k * scale
+        dk = None if dk is None else dk * scale
+    return k, dk, k_cat
 
 
 def _kernel_rows_backward(
@@ -290,6 +321,7 @@ def point_moments(
     alpha: Tensor,
     matern: bool,
     categorical: tuple[Tensor, Tensor, Tensor, Tensor] | None = None,
+    scale: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Standardized posterior mean and variance ``(b,)`` of single points.
 
@@ -310,6 +342,8 @@ def point_moments(
         ``(c (b, m), ct (n, m), w (m,), total ())``: one-hot columns of the
         candidates and training inputs, per-column weights ``1 / l_g`` and
         their per-group sum, for a product with the categorical kernel.
+    scale : Tensor of shape () or None, default=None
+        Output scale multiplying the kernel (a ``ScaleKernel``).
 
     Returns
     -------
@@ -317,5 +351,5 @@ def point_moments(
         Without the prior mean and without a variance floor.
     """
     c, ct, w, total = categorical if categorical is not None else (None,) * 4
-    out = _PointMoments.apply(z, zt, c, ct, w, total, L, alpha, matern)  # type: ignore[no-untyped-call]
+    out = _PointMoments.apply(z, zt, c, ct, w, total, L, alpha, matern, scale)  # type: ignore[no-untyped-call]
     return cast(tuple[Tensor, Tensor], out)

@@ -23,7 +23,7 @@ from typing import cast
 
 import torch
 from gpytorch.constraints import Interval
-from gpytorch.kernels import ProductKernel
+from gpytorch.kernels import ProductKernel, ScaleKernel
 from gpytorch.means import ConstantMean
 from gpytorch.priors import Prior
 from torch import Tensor
@@ -320,6 +320,7 @@ class _PointPath:
         self.ct: Tensor | None = None
         self.w: Tensor | None = None
         self.total: Tensor | None = None
+        self.scale: Tensor | None = None  # output scale (a ScaleKernel's)
 
     def inputs(self, X: Tensor) -> tuple[Tensor | None, Tensor | None]:
         """Scaled continuous columns ``z`` and one-hot columns ``c`` of ``X (b, d)``."""
@@ -340,7 +341,9 @@ class _PointPath:
             assert self.ct is not None and self.w is not None
             assert self.total is not None
             categorical = (c, self.ct, self.w, self.total)
-        mean, var = point_moments(z, self.zt, L, alpha, self.matern, categorical)
+        mean, var = point_moments(
+            z, self.zt, L, alpha, self.matern, categorical, self.scale
+        )
         return mean + self.constant, var
 
 
@@ -408,6 +411,12 @@ class ExactPredictor:
             and self.L.dim() == 2
         ):
             return None
+        scale = None
+        if type(kernel) is ScaleKernel:
+            if kernel.active_dims is not None or kernel.outputscale.dim() != 0:
+                return None
+            scale = kernel.outputscale.detach()
+            kernel = kernel.base_kernel
         parts: list[torch.nn.Module] = (
             list(cast(torch.nn.ModuleList, kernel.kernels))
             if type(kernel) is ProductKernel
@@ -416,6 +425,7 @@ class ExactPredictor:
         if type(kernel) is ProductKernel and kernel.active_dims is not None:
             return None
         path = _PointPath(self.mean_module.constant.detach().reshape(()))
+        path.scale = scale
         with torch.no_grad():
             for part in parts:
                 if isinstance(part, (Matern52Kernel, RBFKernel)) and path.zt is None:

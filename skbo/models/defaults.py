@@ -203,9 +203,8 @@ def default_kernel(
         cut skbo's median regret on Branin from 0.0070 to 0.0011 and on the
         integer Hartmann-6 from 0.043 to 0.002-0.037 (three variants; that
         median sits between two basins), with no gain elsewhere (noisy
-        Hartmann-6 0.22 -> 0.25). Fits stay on the fused path (1.1-1.3x the
-        time); acquisition functions take the autograd path (suggestions
-        about 1.8x slower).
+        Hartmann-6 0.22 -> 0.25). Fits and single-point predictions stay on
+        the fused paths (fits take 1.1-1.3x the time).
 
     Returns
     -------

@@ -126,18 +126,39 @@ def test_outputscale_option_wraps_the_default_kernel_and_is_fitted() -> None:
         SingleTaskGP(X, Y, covar_module=default_kernel(2), outputscale=True)
 
 
-def test_outputscale_models_take_the_autograd_paths_with_the_same_numbers() -> None:
+@pytest.mark.parametrize("groups", [None, [[2, 3]]])
+def test_outputscale_models_take_the_fused_paths_with_the_same_numbers(groups) -> None:
     from skbo.acquisition import LogExpectedImprovement, qLogNoisyExpectedImprovement
     from skbo.models import SingleTaskGP, fit_gp
 
     g = torch.Generator().manual_seed(1)
-    X = torch.rand(20, 3, generator=g, dtype=torch.float64)
-    model = SingleTaskGP(X, torch.cos(4 * X).sum(-1), outputscale=True)
+    X = torch.rand(20, 4, generator=g, dtype=torch.float64)
+    if groups:
+        X[:, 2:] = torch.nn.functional.one_hot(torch.arange(20) % 2, 2).double()
+    model = SingleTaskGP(
+        X, 3.0 * torch.cos(4 * X).sum(-1), outputscale=True, categorical_groups=groups
+    )
     fit_gp(model)
-    Xc = torch.rand(6, 1, 3, generator=g, dtype=torch.float64)
-    for acqf in (
+    assert float(model.covar_module.outputscale.detach()) != pytest.approx(1.0)
+    Xc = torch.rand(6, 1, 4, generator=g, dtype=torch.float64)
+    if groups:  # a relaxed categorical column: the prior variance is not 1
+        Xc[:, 0, 2] = 0.3
+        Xc[:, 0, 3] = 0.6
+    # Point path (q = 1) and the generic path (two points jointly) agree.
+    point = model.posterior(Xc)
+    joint = model.posterior(torch.cat([Xc, Xc.roll(1, 0)], dim=-2))
+    torch.testing.assert_close(point.mean[..., 0], joint.mean[..., 0])
+    torch.testing.assert_close(point.variance[..., 0], joint.variance[..., 0])
+    acqfs = (
         LogExpectedImprovement(model, best_f=model.train_Y.max()),
         qLogNoisyExpectedImprovement(model, X_baseline=X),
-    ):
-        assert acqf.value_and_grad(Xc) is None  # no fused path for a scale kernel
-        assert bool(torch.isfinite(acqf(Xc)).all())
+    )
+    fast = [acqf.value_and_grad(Xc) for acqf in acqfs]
+    model.predictor()._point = None  # the cached predictor: generic paths from here
+    for acqf, out in zip(acqfs, fast, strict=True):
+        assert out is not None
+        x = Xc.clone().requires_grad_(True)
+        value = acqf(x)
+        (grad,) = torch.autograd.grad(value.sum(), x)
+        torch.testing.assert_close(out[0], value.detach(), rtol=1e-9, atol=1e-10)
+        torch.testing.assert_close(out[1], grad, rtol=1e-7, atol=1e-9)
