@@ -387,14 +387,13 @@ def fit_gp(
         if values:
             starts.append(("warm_start", values))
     t0 = time.perf_counter()
+    model.train()
     with limit_threads(n_threads):
         if not starts:
             subset = _subset_values(model, max_iter, ftol)
             if subset:
                 starts.append(("subset", subset))
-    starts.append(("prior_mode", model.initial_hyperparameters))
-    model.train()
-    with limit_threads(n_threads):
+        starts.append(("prior_mode", model.initial_hyperparameters))
         objective = _MAPObjective(model)
         failures: list[str] = []
         result: FitResult | None = None

@@ -255,7 +255,13 @@ def _screen_pool(
 ) -> Tensor:
     """Pool values: a cheap estimate for all, the full one for the best."""
     subsample = getattr(acq_function, "subsample", None)
-    if screen_samples is None or subsample is None:
+    n_samples = getattr(getattr(acq_function, "sampler", None), "sample_shape", None)
+    if (
+        screen_samples is None
+        or subsample is None
+        or (isinstance(n_samples, int) and n_samples <= screen_samples)
+    ):
+        # nothing to screen with (or no fewer samples): one exact pass
         return evaluate_batched(acq_function, pool, batch_limit)
     # NOTE: on qLogNEI at n = 50, d = 6, 64 of 256 samples cut the pool's cost
     # by ~3x; the screened values only choose the starting points, and the
