@@ -80,6 +80,13 @@ def plausible_maxima(mean: Tensor, std: Tensor, z: float = 3.0) -> Tensor:
     >>> plausible_maxima(mean, torch.full((3,), 0.05))
     tensor([False,  True,  True])
     """
+    if mean.shape != std.shape or mean.dim() != 1 or mean.numel() == 0:
+        raise ValueError(
+            "mean and std must be non-empty 1-D tensors of the same shape, got "
+            f"{tuple(mean.shape)} and {tuple(std.shape)}."
+        )
+    if not (math.isfinite(z) and z >= 0):
+        raise ValueError(f"z must be a finite number >= 0, got {z!r}.")
     upper = torch.nan_to_num(mean + z * std, nan=-math.inf)
     lower = torch.nan_to_num(mean - z * std, nan=-math.inf)
     return upper >= lower.max()

@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from typing import cast
 
+import numpy as np
 import torch
 from gpytorch import settings as gpt_settings
 from gpytorch.constraints import GreaterThan
@@ -222,6 +223,8 @@ def default_kernel(
     >>> type(default_kernel(2, outputscale=True)).__name__
     'ScaleKernel'
     """
+    if not isinstance(outputscale, (bool, np.bool_)):
+        raise TypeError(f"outputscale must be a bool, got {outputscale!r}.")
     base = _default_kernel(d, kind, categorical_groups, mixed)
     if not outputscale:
         return base

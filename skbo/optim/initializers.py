@@ -338,6 +338,8 @@ def gen_initial_conditions(
     (torch.Size([4, 2]), torch.Size([64, 2]))
     """
     R = check_int(num_restarts, "num_restarts", 1)
+    if screen_samples is not None:
+        check_int(screen_samples, "screen_samples", 1)
     seeds = [int(s) for s in torch.randint(2**31 - 1, (3,), generator=_generator(seed))]
     pool = draw_sobol_samples(bounds, raw_samples, 1, seed=seeds[0]).squeeze(-2)
     n_raw = pool.shape[0]

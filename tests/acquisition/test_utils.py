@@ -238,3 +238,18 @@ def test_fatmax_property_bounds(values, tau):
         <= out
         <= M + tau * math.log(len(values)) + 1e-9 * max(1.0, abs(M))
     )
+
+
+def test_plausible_maxima_rejects_bad_input():
+    from skbo.acquisition.utils import plausible_maxima
+
+    mean = torch.tensor([0.0, 1.0])
+    with pytest.raises(ValueError, match="same shape"):
+        plausible_maxima(mean, torch.ones(3))
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        plausible_maxima(torch.zeros(2, 2), torch.ones(2, 2))
+    with pytest.raises(ValueError, match="z must be a finite number >= 0"):
+        plausible_maxima(mean, torch.ones(2), z=-1.0)
+    # NaN means never win; equal bounds keep both.
+    out = plausible_maxima(torch.tensor([float("nan"), 1.0, 1.0]), torch.zeros(3))
+    assert out.tolist() == [False, True, True]

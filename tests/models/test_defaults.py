@@ -162,3 +162,14 @@ def test_outputscale_models_take_the_fused_paths_with_the_same_numbers(groups) -
         (grad,) = torch.autograd.grad(value.sum(), x)
         torch.testing.assert_close(out[0], value.detach(), rtol=1e-9, atol=1e-10)
         torch.testing.assert_close(out[1], grad, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, None])
+def test_outputscale_must_be_a_bool(bad) -> None:
+    from skbo.models import SingleTaskGP
+
+    with pytest.raises(TypeError, match="outputscale must be a bool"):
+        default_kernel(2, outputscale=bad)
+    X = torch.rand(5, 2, dtype=torch.float64)
+    with pytest.raises(TypeError, match="outputscale must be a bool"):
+        SingleTaskGP(X, X.sum(-1), outputscale=bad)

@@ -208,3 +208,10 @@ def test_gen_initial_conditions_screens_mc_pools_with_fewer_samples() -> None:
     torch.testing.assert_close(full.pool_values, exact)
     # The screen changes the estimate, not the pool.
     assert torch.equal(full.pool_X, ic.pool_X)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_gen_initial_conditions_rejects_bad_screen_samples(bad) -> None:
+    acqf = BaselineAcq(torch.zeros(2, dtype=torch.float64))
+    with pytest.raises((ValueError, TypeError), match="screen_samples"):
+        gen_initial_conditions(acqf, box(2), 4, 16, seed=0, screen_samples=bad)
