@@ -245,6 +245,9 @@ def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] 
             acqf._incumbent = cached
         best = cached[1].reshape(-1, 1)  # (S, 1)
         eb, ex = base[:, :nb].to(X), base[:, nb:].to(X)
+        limit = acqf._sample_limit  # in ``subsample``: the leading rows only
+        if limit is not None:
+            best, eb, ex = best[:limit], eb[:limit], ex[:limit]
         # kernel rows against [Z; B] in one pass
         z, c = path.inputs(flat)
         rows = getattr(block, "point_rows", None)

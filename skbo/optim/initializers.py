@@ -33,6 +33,7 @@ from skbo.optim.utils import (
     check_int,
     evaluate_batched,
     fix_features,
+    screening,
     unique_rows,
 )
 
@@ -254,20 +255,15 @@ def _screen_pool(
     n_rescore: int,
 ) -> Tensor:
     """Pool values: a cheap estimate for all, the full one for the best."""
-    subsample = getattr(acq_function, "subsample", None)
-    n_samples = getattr(getattr(acq_function, "sampler", None), "sample_shape", None)
-    if (
-        screen_samples is None
-        or subsample is None
-        or (isinstance(n_samples, int) and n_samples <= screen_samples)
-    ):
+    block = screening(acq_function, screen_samples)
+    if block is None:
         # nothing to screen with (or no fewer samples): one exact pass
         return evaluate_batched(acq_function, pool, batch_limit)
     # NOTE: on qLogNEI at n = 50, d = 6, 64 of 256 samples cut the pool's cost
     # by ~3x; the screened values only choose the starting points, and the
     # re-scored best ones are what the final pick compares with the
     # refined candidates.
-    with subsample(screen_samples):
+    with block:
         values = evaluate_batched(acq_function, pool, batch_limit)
     key = torch.where(torch.isnan(values), -math.inf, values)
     top = torch.topk(key, min(max(n_rescore, 32), key.numel())).indices

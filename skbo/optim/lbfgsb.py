@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 import numpy as np
 import numpy.typing as npt
@@ -24,7 +25,14 @@ import torch
 from scipy.optimize import Bounds, minimize
 from torch import Tensor
 
-from skbo.optim.utils import AcquisitionLike, check_bounds, from_numpy, to_numpy
+from skbo.optim.utils import (
+    AcquisitionLike,
+    check_bounds,
+    evaluate_batched,
+    from_numpy,
+    screening,
+    to_numpy,
+)
 
 __all__ = ["optimize_restarts", "screen_and_refine"]
 
@@ -34,18 +42,37 @@ _PENALTY = 1e10
 
 
 class _Objective:
-    """``x (R k,) -> (-sum_r alpha(x_r), gradient)`` for SciPy, tracking the best."""
+    """``x (R k,) -> (-sum_r alpha(x_r), gradient)`` for SciPy, tracking the best.
+
+    NOTE: the per-call bookkeeping (masks, best point seen, loss) runs in
+    NumPy on the ``(R,)`` values and ``(R, k)`` gradients, which SciPy needs
+    as NumPy arrays anyway: ~20 small torch operations cost ~0.2 ms per call,
+    a quarter of a fused qLogNEI evaluation at ``n = 50``.
+    """
 
     def __init__(self, acq_function: AcquisitionLike, X0: Tensor, free: Tensor | None):
         self.acq_function = acq_function
         self.template = X0.detach().clone()
         self.free = free
+        R = X0.shape[0]
         self.k = X0.shape[1] if free is None else free.numel()
-        self.best_X = self.template.clone()
-        self.best_values = torch.full(
-            (X0.shape[0],), -math.inf, dtype=X0.dtype, device=X0.device
-        )
-        self.dead: Tensor | None = None
+        start = self.template if free is None else self.template[:, free]
+        self._best_x = to_numpy(start).reshape(R, self.k)
+        self._best_values = np.full(R, -math.inf)
+        self.dead: npt.NDArray[np.bool_] | None = None
+
+    @property
+    def best_X(self) -> Tensor:
+        """Best point seen by each restart, ``(R, d)``."""
+        best = from_numpy(self._best_x, self.template)
+        if self.free is None:
+            return best
+        return self.template.index_copy(1, self.free, best)
+
+    @property
+    def best_values(self) -> Tensor:
+        """Their values ``(R,)`` (``-inf`` where no finite value was seen)."""
+        return from_numpy(self._best_values, self.template)
 
     def __call__(
         self, x: npt.NDArray[np.float64]
@@ -62,38 +89,33 @@ class _Objective:
                     if self.free is None
                     else self.template.index_copy(1, self.free, xt)
                 )
-                values = self.acq_function(Xg.unsqueeze(-2)).reshape(R)
-                use = self._use(values)
-                total = torch.where(use, values, torch.zeros_like(values)).sum()
+                values_t = self.acq_function(Xg.unsqueeze(-2)).reshape(R)
+                # non-finite values must not leak NaN into the gradient
+                finite_t = torch.isfinite(values_t).detach()
+                total = torch.where(finite_t, values_t, 0.0).sum()
                 if total.requires_grad:
-                    (grad,) = torch.autograd.grad(total, xt)
+                    (grad_t,) = torch.autograd.grad(total, xt)
                 else:
-                    grad = torch.zeros_like(xt)
+                    grad_t = torch.zeros_like(xt)
         else:
-            values, grad_X = fast
-            use = self._use(values)
-            grad = grad_X if self.free is None else grad_X.index_select(1, self.free)
-            total = torch.where(use, values, torch.zeros_like(values)).sum()
-        grad = torch.where(use.unsqueeze(-1), -grad, torch.zeros_like(grad))
-        grad = torch.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
-        values = values.detach()
-        assert self.dead is not None  # set by the first _use
-        n_bad = int((~torch.isfinite(values) & ~self.dead).sum())
-        better = use & (values > self.best_values)
-        self.best_values = torch.where(better, values, self.best_values)
-        self.best_X = torch.where(better.unsqueeze(-1), X.detach(), self.best_X)
-        loss = -float(total.detach()) + _PENALTY * n_bad
-        return loss, to_numpy(grad).reshape(-1)
-
-    def _use(self, values: Tensor) -> Tensor:
-        """Restarts that count in the loss: finite now and at the first call."""
-        finite = torch.isfinite(values).detach()
+            values_t, grad_X = fast
+            grad_t = grad_X if self.free is None else grad_X.index_select(1, self.free)
+        values = to_numpy(values_t).reshape(R)
+        grad = to_numpy(grad_t).reshape(R, self.k)
+        finite = np.isfinite(values)
         if self.dead is None:
             # NOTE: restarts that start at a non-finite value are dropped
             # from the loss for the whole run, so that the loss stays one
             # function of x (a constant penalty would swamp ftol).
             self.dead = ~finite
-        return finite & ~self.dead
+        use = finite & ~self.dead
+        n_bad = int((~finite & ~self.dead).sum())
+        grad = np.where(use[:, None], -np.nan_to_num(grad, posinf=0.0, neginf=0.0), 0.0)
+        better = use & (values > self._best_values)
+        self._best_values = np.where(better, values, self._best_values)
+        self._best_x = np.where(better[:, None], x.reshape(R, self.k), self._best_x)
+        loss = -float(values[use].sum()) + _PENALTY * n_bad
+        return loss, grad.reshape(-1)
 
     def _value_and_grad(self, X: Tensor) -> tuple[Tensor, Tensor] | None:
         """Values ``(R,)`` and gradients ``(R, d)`` without autograd, if offered.
@@ -206,6 +228,7 @@ def screen_and_refine(
     maxfun: int | None = None,
     ftol: float = 1e-7,
     gtol: float = 1e-6,
+    screen_samples: int | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Short joint L-BFGS-B run of all restarts, then a full run of the best few.
 
@@ -233,6 +256,11 @@ def screen_and_refine(
         Restarts refined after screening.
     maxiter, maxfun, ftol, gtol
         Settings of the refinement run (see :func:`optimize_restarts`).
+    screen_samples : int or None, default=None
+        A Monte-Carlo acquisition (one with ``subsample``) screens with only
+        its first ``screen_samples`` base samples; the restarts that are not
+        refined are then re-scored with all of them, so every returned value
+        is the full estimate. ``None`` screens with every sample.
 
     Returns
     -------
@@ -262,9 +290,19 @@ def screen_and_refine(
             ftol=ftol,
             gtol=gtol,
         )
-    X, v = optimize_restarts(
-        acq_function, X0, bounds, free=free, maxiter=screen_iters, ftol=ftol, gtol=gtol
-    )
+    # NOTE: the screening run only ranks the restarts; on qLogNEI, 64 of 256
+    # base samples cut its per-call cost by 15-35% (n = 50..200, d = 6..20).
+    block = screening(acq_function, screen_samples)
+    with nullcontext() if block is None else block:
+        X, v = optimize_restarts(
+            acq_function,
+            X0,
+            bounds,
+            free=free,
+            maxiter=screen_iters,
+            ftol=ftol,
+            gtol=gtol,
+        )
     key = torch.where(torch.isnan(v), torch.full_like(v, -math.inf), v)
     order = torch.sort(key, descending=True, stable=True).indices
     # Best restarts that are pairwise more than 1e-4 (relative) apart.
@@ -288,4 +326,8 @@ def screen_and_refine(
     )
     X, v = X.clone(), v.clone()
     X[idx], v[idx] = Xr, vr
+    if block is not None:
+        rest = torch.ones(X.shape[0], dtype=torch.bool, device=X.device)
+        rest[idx] = False
+        v[rest] = evaluate_batched(acq_function, X[rest]).to(v)
     return X, v

@@ -61,6 +61,7 @@ class _Options:
     maxfun: int | None = None
     screen_iters: int = 8
     n_refine: int = 2
+    screen_samples: int | None = 64
     ftol: float = 1e-6
     gtol: float = 1e-5
     batch_limit: int = 512
@@ -89,7 +90,7 @@ class _Options:
             check_int(getattr(out, name), f"options[{name!r}]", 1)
         for name in ("local_search_iters", "screen_iters"):
             check_int(getattr(out, name), f"options[{name!r}]", 0)
-        for name in ("maxfun", "n_threads"):
+        for name in ("maxfun", "n_threads", "screen_samples"):
             if getattr(out, name) is not None:
                 check_int(getattr(out, name), f"options[{name!r}]", 1)
         for name in ("ftol", "gtol", "eta", "perturb_std"):
@@ -157,7 +158,11 @@ def optimize_acqf(
         evaluated points. Pending points and earlier picks are avoided too.
     options : dict or None, default=None
         ``screen_iters`` (8: L-BFGS-B iterations of all restarts jointly),
-        ``n_refine`` (2: best restarts then refined), ``maxiter`` (50:
+        ``n_refine`` (2: best restarts then refined), ``screen_samples`` (64:
+        base samples of a Monte-Carlo acquisition while it scores the raw
+        pool and screens the restarts; the pool's best points and every
+        restart are then re-scored with all of them; ``None``: all),
+        ``maxiter`` (50:
         iterations of the refinement), ``maxfun`` (``2 * maxiter``), ``ftol``
         (1e-6) and ``gtol`` (1e-5) (L-BFGS-B tolerances), ``batch_limit``
         (512: largest t-batch per acquisition call), ``n_threads`` (1: torch
@@ -309,6 +314,7 @@ class _Problem:
             maxfun=o.maxfun,
             ftol=o.ftol,
             gtol=o.gtol,
+            screen_samples=o.screen_samples,
         )
 
     def solve(self, avoid: Tensor | None, seed: int) -> tuple[Tensor, Tensor]:
@@ -324,6 +330,7 @@ class _Problem:
             batch_limit=self.opts.batch_limit,
             eta=self.opts.eta,
             perturb_std=self.opts.perturb_std,
+            screen_samples=self.opts.screen_samples,
         )
         X, v = self.lbfgsb(init.X0, self.free)
         if self.spec is None:

@@ -181,3 +181,23 @@ def test_optimizer_fast_path_finds_the_autograd_optimum(
     slow, v_slow = optimize_acqf(acqf, bounds, seed=0)
     torch.testing.assert_close(v_fast, v_slow, rtol=1e-6, atol=1e-8)
     torch.testing.assert_close(fast, slow, rtol=0, atol=1e-4)
+
+
+@pytest.mark.parametrize("n_samples", [1, 16, 64])
+def test_subsample_matches_autograd_path(n_samples: int) -> None:
+    model = _model("matern")
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    X = _candidates(model)
+    full = acqf.value_and_grad(X)
+    with acqf.subsample(n_samples):
+        out = acqf.value_and_grad(X)
+        ref_values, ref_grad = _autograd(acqf, X)
+    assert out is not None and full is not None
+    torch.testing.assert_close(out[0], ref_values, rtol=1e-10, atol=1e-12)
+    scale = float(ref_grad.abs().max())
+    torch.testing.assert_close(out[1], ref_grad, rtol=1e-7, atol=1e-9 * scale)
+    assert not torch.allclose(out[0], full[0])  # fewer samples, other estimate
+    # leaving the block restores the full estimate (the cache is intact)
+    after = acqf.value_and_grad(X)
+    assert after is not None
+    torch.testing.assert_close(after[0], full[0], rtol=0.0, atol=0.0)

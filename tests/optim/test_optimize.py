@@ -321,6 +321,10 @@ def test_bad_input_errors() -> None:
         optimize_acqf(acqf, b, options={"maxiters": 10})
     with pytest.raises(ValueError, match=r"options\['maxiter'\] must be an int >= 1"):
         optimize_acqf(acqf, b, options={"maxiter": 0})
+    with pytest.raises(
+        ValueError, match=r"options\['screen_samples'\] must be an int >= 1"
+    ):
+        optimize_acqf(acqf, b, options={"screen_samples": 0})
     with pytest.raises(ValueError, match=r"options\['ftol'\] must be a finite float"):
         optimize_acqf(acqf, b, options={"ftol": -1.0})
     with pytest.raises(TypeError, match="options must be a dict"):

@@ -92,3 +92,27 @@ def test_checks() -> None:
     assert check_int(np.int64(4), "n", 1) == 4
     with pytest.raises(TypeError, match="n must be an int, got bool"):
         check_int(True, "n", 0)
+
+
+def test_screening_block_only_when_it_saves_samples() -> None:
+    from skbo.acquisition import qLogNoisyExpectedImprovement
+    from skbo.models import SingleTaskGP
+    from skbo.optim.utils import screening
+    from skbo.sampling import SobolQMCNormalSampler
+
+    X = torch.rand(
+        8, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)
+    )
+    model = SingleTaskGP(X, X.sum(-1))
+    small = qLogNoisyExpectedImprovement(
+        model, X_baseline=X, sampler=SobolQMCNormalSampler(32, seed=0)
+    )
+    big = qLogNoisyExpectedImprovement(model, X_baseline=X)
+    assert screening(lambda Z: Z.sum(), 16) is None  # no ``subsample``
+    assert screening(big, None) is None
+    assert screening(small, 32) is None  # no fewer samples
+    block = screening(big, 16)
+    assert block is not None
+    with block:
+        assert big._sample_limit == 16
+    assert big._sample_limit is None
