@@ -147,8 +147,9 @@ class Optimizer:
         (:func:`skbo.utils.warping.power_warp`) before the GP sees them.
         Heavy-tailed losses (one bad region dominating the variance)
         otherwise leave the GP too little resolution near the optimum (HEBO,
-        Cowen-Rivers et al. 2022);
-        ``None`` models the raw values (standardized).
+        Cowen-Rivers et al. 2022). Yeo-Johnson warps the z-scores of the
+        values, so the search ignores the units of the loss and any added
+        constant; ``None`` models the raw values (standardized).
     explore_every : int or None, default=None
         Every ``explore_every``-th model-based point is a Thompson sample (the
         best point of one joint posterior draw over Sobol candidates and

@@ -325,3 +325,13 @@ def test_model_kwargs_reach_the_gp_outputscale() -> None:
     kernel = opt.models[-1].covar_module
     assert type(kernel).__name__ == "ScaleKernel"
     assert len(opt.Xi) == 7
+
+
+def test_search_ignores_the_units_and_offset_of_the_loss() -> None:
+    def heavy(x: list[float]) -> float:
+        return float(math.exp(6 * quadratic(x)))
+
+    plain, scaled = make(n_initial_points=4), make(n_initial_points=4)
+    run(plain, heavy, 9)
+    run(scaled, lambda x: 1000.0 * heavy(x) - 3.0, 9)
+    np.testing.assert_allclose(plain.Xi, scaled.Xi, atol=1e-6)

@@ -14,6 +14,17 @@ log-likelihood ``-n/2 log var(psi(y)) + (lambda - 1) sum J(y)`` with the log
 Jacobian ``J(y) = sign(y) log(1 + |y|)`` (Yeo-Johnson) or ``log y`` (Box-Cox),
 as in scikit-learn's ``PowerTransformer``.
 
+Yeo-Johnson warps the *z-scores* ``(y - mean(y)) / std(y)`` (HEBO,
+Cowen-Rivers et al. 2022, divides by the standard deviation; skbo also
+centres): the warp then depends neither on the units of the loss nor on an
+added constant. NOTE: on the raw values the fitted warp of a loss in
+``[0.4, 300]`` (Branin) was log-like and cost the search its precision near
+the optimum: median regret after 40 evaluations 0.0054 on raw values,
+0.00015 on z-scores (seeds 0-9; 0.0071 vs 0.00094 on seeds 10-29), with
+Hartmann-6, Ackley-10 and integer Hartmann-6 unchanged within seed noise
+(20 seeds). Box-Cox (positive values) is scale-invariant already and warps
+the values themselves.
+
 skbo caps ``lambda`` at 1: a concave warp only ever compresses the *bad*
 (large-loss) tail, where a GP fitted to heavy-tailed losses would otherwise
 spend its variance; ``lambda > 1`` would squeeze the good tail, where the
@@ -95,8 +106,9 @@ def power_warp(y: np.ndarray, method: str | None = "yeo-johnson") -> np.ndarray:
     fewer than 3 values, when they are all equal or span more than the
     largest float, when the fitted ``lambda``
     is 1 (no concave warp fits better) or when the result is not finite.
-    Box-Cox needs positive values: the outcomes are shifted to ``y - min(y) +
-    1`` first when some are not.
+    Yeo-Johnson warps the z-scores of ``y`` (so the result does not depend on
+    the units of ``y`` or an added constant); Box-Cox needs positive values:
+    the outcomes are shifted to ``y - min(y) + 1`` first when some are not.
 
     Parameters
     ----------
@@ -130,7 +142,10 @@ def power_warp(y: np.ndarray, method: str | None = "yeo-johnson") -> np.ndarray:
     with np.errstate(all="ignore"):
         if y.size < 3 or not np.isfinite(np.ptp(y)) or np.ptp(y) == 0:
             return y
-        base = y - y.min() + 1.0 if method == "box-cox" and y.min() <= 0 else y
+        if method == "box-cox":
+            base = y - y.min() + 1.0 if y.min() <= 0 else y
+        else:
+            base = (y - y.mean()) / y.std()
         lam = fit_power_warp(base, method)
         if lam >= 1.0:
             return y
