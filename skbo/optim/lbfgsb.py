@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from contextlib import nullcontext
 
 import numpy as np
 import numpy.typing as npt
@@ -28,9 +27,7 @@ from torch import Tensor
 from skbo.optim.utils import (
     AcquisitionLike,
     check_bounds,
-    evaluate_batched,
     from_numpy,
-    screening,
     to_numpy,
 )
 
@@ -228,7 +225,6 @@ def screen_and_refine(
     maxfun: int | None = None,
     ftol: float = 1e-7,
     gtol: float = 1e-6,
-    screen_samples: int | None = None,
 ) -> tuple[Tensor, Tensor]:
     """Short joint L-BFGS-B run of all restarts, then a full run of the best few.
 
@@ -256,11 +252,6 @@ def screen_and_refine(
         Restarts refined after screening.
     maxiter, maxfun, ftol, gtol
         Settings of the refinement run (see :func:`optimize_restarts`).
-    screen_samples : int or None, default=None
-        A Monte-Carlo acquisition (one with ``subsample``) screens with only
-        its first ``screen_samples`` base samples; the restarts that are not
-        refined are then re-scored with all of them, so every returned value
-        is the full estimate. ``None`` screens with every sample.
 
     Returns
     -------
@@ -290,19 +281,9 @@ def screen_and_refine(
             ftol=ftol,
             gtol=gtol,
         )
-    # NOTE: the screening run only ranks the restarts; on qLogNEI, 64 of 256
-    # base samples cut its per-call cost by 15-35% (n = 50..200, d = 6..20).
-    block = screening(acq_function, screen_samples)
-    with nullcontext() if block is None else block:
-        X, v = optimize_restarts(
-            acq_function,
-            X0,
-            bounds,
-            free=free,
-            maxiter=screen_iters,
-            ftol=ftol,
-            gtol=gtol,
-        )
+    X, v = optimize_restarts(
+        acq_function, X0, bounds, free=free, maxiter=screen_iters, ftol=ftol, gtol=gtol
+    )
     key = torch.where(torch.isnan(v), torch.full_like(v, -math.inf), v)
     order = torch.sort(key, descending=True, stable=True).indices
     # Best restarts that are pairwise more than 1e-4 (relative) apart.
@@ -326,8 +307,4 @@ def screen_and_refine(
     )
     X, v = X.clone(), v.clone()
     X[idx], v[idx] = Xr, vr
-    if block is not None:
-        rest = torch.ones(X.shape[0], dtype=torch.bool, device=X.device)
-        rest[idx] = False
-        v[rest] = evaluate_batched(acq_function, X[rest]).to(v)
     return X, v

@@ -160,8 +160,8 @@ def optimize_acqf(
         ``screen_iters`` (8: L-BFGS-B iterations of all restarts jointly),
         ``n_refine`` (2: best restarts then refined), ``screen_samples`` (64:
         base samples of a Monte-Carlo acquisition while it scores the raw
-        pool and screens the restarts; the pool's best points and every
-        restart are then re-scored with all of them; ``None``: all),
+        pool; its best points are then re-scored with all of them; ``None``:
+        all),
         ``maxiter`` (50:
         iterations of the refinement), ``maxfun`` (``2 * maxiter``), ``ftol``
         (1e-6) and ``gtol`` (1e-5) (L-BFGS-B tolerances), ``batch_limit``
@@ -314,7 +314,6 @@ class _Problem:
             maxfun=o.maxfun,
             ftol=o.ftol,
             gtol=o.gtol,
-            screen_samples=o.screen_samples,
         )
 
     def solve(self, avoid: Tensor | None, seed: int) -> tuple[Tensor, Tensor]:

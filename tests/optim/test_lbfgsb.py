@@ -152,33 +152,3 @@ def test_screen_and_refine() -> None:
     calls.clear()
     screen_and_refine(acqf, X0, unit(3), screen_iters=0)
     assert set(calls) == {8}
-
-
-def test_screen_with_fewer_samples_returns_full_estimates() -> None:
-    from skbo.acquisition import qLogNoisyExpectedImprovement
-    from skbo.models import SingleTaskGP, fit_gp
-
-    g = torch.Generator().manual_seed(0)
-    train_X = torch.rand(20, 3, generator=g, dtype=torch.float64)
-    model = SingleTaskGP(train_X, torch.sin(5 * train_X).sum(-1))
-    fit_gp(model)
-    acqf = qLogNoisyExpectedImprovement(model, X_baseline=train_X)
-    X0 = torch.rand(6, 3, generator=g, dtype=torch.float64)
-    seen: list[int | None] = []
-    original = acqf.value_and_grad
-
-    def spy(X: Tensor) -> tuple[Tensor, Tensor] | None:
-        seen.append(acqf._sample_limit)
-        return original(X)
-
-    acqf.value_and_grad = spy  # type: ignore[method-assign]
-    X, v = screen_and_refine(acqf, X0, unit(3), screen_iters=3, screen_samples=16)
-    assert seen[0] == 16 and seen[-1] is None  # screened, then refined in full
-    assert acqf._sample_limit is None
-    with torch.no_grad():
-        exact = acqf(X.unsqueeze(-2))
-    torch.testing.assert_close(v, exact, rtol=1e-9, atol=1e-12)
-    # A function without ``subsample`` ignores the setting.
-    Xs, vs = screen_and_refine(smooth, X0, unit(3), screen_iters=3, screen_samples=16)
-    Xn, vn = screen_and_refine(smooth, X0, unit(3), screen_iters=3)
-    assert torch.equal(Xs, Xn) and torch.equal(vs, vn)

@@ -268,6 +268,23 @@ def test_options_are_used() -> None:
     assert len([b for b, g in acqf.calls if g]) <= 2 * 3 + 1
 
 
+@pytest.mark.parametrize("screen_samples", [None, 16])
+def test_screen_samples_option_reaches_the_pool(monkeypatch, screen_samples) -> None:
+    import skbo.optim.optimize as module
+
+    seen: list[int | None] = []
+    original = module.gen_initial_conditions
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["screen_samples"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, "gen_initial_conditions", spy)
+    options = {"screen_samples": screen_samples}
+    optimize_acqf(SurfaceAcq(bump), unit(2), raw_samples=32, seed=0, options=options)
+    assert seen == [screen_samples]
+
+
 def test_x_baseline_rows_seed_restarts() -> None:
     acqf = SurfaceAcq(bump)
     acqf.X_baseline = torch.rand(7, 2, dtype=torch.float64)
