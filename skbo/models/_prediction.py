@@ -42,6 +42,22 @@ from skbo.posteriors import GaussianPosterior, psd_safe_cholesky
 __all__ = ["BaselineBlock", "ExactPredictor", "JointGaussianPosterior"]
 
 
+def prior_mean(mean_module: torch.nn.Module, X: Tensor) -> Tensor:
+    """``mean_module(X)``, shape ``X.shape[:-1]``, with a shortcut for constants.
+
+    NOTE: ``gpytorch``'s ``ConstantMean.forward`` calls
+    ``torch.broadcast_shapes``, whose first call imports SymPy (0.3-1 s,
+    torch 2.13): paid on a search's first model-based suggestion. Expanding
+    the constant gives the same tensor (and gradient) without it.
+    """
+    if type(mean_module) is ConstantMean:
+        constant = cast(Tensor, mean_module.constant)
+        if constant.dim() == 0:
+            return constant.expand(X.shape[:-1])
+    out: Tensor = mean_module(X)
+    return out
+
+
 def clamp_diagonal(cov: Tensor, min_var: float) -> Tensor:
     """Raise the diagonal of ``cov (..., q, q)`` to at least ``min_var``."""
     if cov.shape[-1] == 1:
@@ -397,7 +413,7 @@ class ExactPredictor:
             K = kernel_matrix(self.covar_module, train_X, train_X).clone()
             K.diagonal().add_(noise.detach())
             self.L = psd_safe_cholesky(K)
-            resid = (train_y - self.mean_module(train_X)).unsqueeze(-1)
+            resid = (train_y - prior_mean(self.mean_module, train_X)).unsqueeze(-1)
             self.alpha = torch.cholesky_solve(resid, self.L).squeeze(-1)
         self.baseline: BaselineBlock | None = None
         self._point = self._point_setup()
@@ -469,7 +485,7 @@ class ExactPredictor:
         # variant measured (1 thread, n = 50..1000, 10..512 points, with backward).
         V = torch.linalg.solve_triangular(self.L, Kxz.reshape(-1, n).mT, upper=False)
         V = V.mT.reshape(Kxz.shape)
-        mean = self.mean_module(X) + Kxz @ self.alpha
+        mean = prior_mean(self.mean_module, X) + Kxz @ self.alpha
         return mean, Kxz, V
 
     def moments(self, X: Tensor, noise: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -526,7 +542,7 @@ class ExactPredictor:
         Kxz, Kxb = K[..., :n], K[..., n:]
         V = torch.linalg.solve_triangular(self.L, Kxz.reshape(-1, n).mT, upper=False)
         V = V.mT.reshape(Kxz.shape)
-        mean = self.mean_module(X) + Kxz @ self.alpha
+        mean = prior_mean(self.mean_module, X) + Kxz @ self.alpha
         if X.shape[-2] == 1:
             # q = 1: the prior variance and a squared norm, no (q, q) products.
             var = kernel_diagonal(self.covar_module, X) - V.square().sum(-1)

@@ -46,6 +46,7 @@ from torch import Tensor
 
 from skbo.exceptions import NumericsWarning, OptimizationWarning
 from skbo.models._fit_fused import FusedMAP, build_fused
+from skbo.models._prediction import prior_mean
 from skbo.models.gp import SingleTaskGP
 from skbo.models.kernels import kernel_matrix
 from skbo.utils.threads import limit_threads
@@ -242,7 +243,7 @@ class _MAPObjective:
         with torch.enable_grad():
             Kf = kernel_matrix(model.covar_module, X, X)
             noise = model.likelihood.noise
-            mean = model.mean_module(X)
+            mean = prior_mean(model.mean_module, X)
             with torch.no_grad():
                 K = Kf.detach().clone()
                 K.diagonal().add_(noise.detach())
