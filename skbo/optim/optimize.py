@@ -156,6 +156,9 @@ def optimize_acqf(
     X_avoid : Tensor of shape (m, d) or None, default=None
         Points never to return (within ``1e-9`` per column), e.g. the
         evaluated points. Pending points and earlier picks are avoided too.
+        With ``discrete`` columns, a local search also starts from the
+        ``n_polish`` rows the acquisition rates highest: when its peak sits on
+        an evaluated lattice point, that point's neighbours are candidates.
     options : dict or None, default=None
         ``screen_iters`` (8: L-BFGS-B iterations of all restarts jointly),
         ``n_refine`` (2: best restarts then refined), ``screen_samples`` (64:
@@ -241,6 +244,7 @@ def optimize_acqf(
         num_restarts,
         raw_samples,
         opts,
+        avoid,
     )
     pending0 = getattr(acq_function, "X_pending", None)
     pending_rows = (
@@ -295,6 +299,7 @@ class _Problem:
     num_restarts: int
     raw_samples: int
     opts: _Options
+    evaluated: Tensor | None = None
 
     def evaluate(self, X: Tensor) -> Tensor:
         return evaluate_batched(self.acq_function, X, self.opts.batch_limit)
@@ -336,6 +341,10 @@ class _Problem:
             cand_X, cand_v = [X], [v]
         else:
             cand_X, cand_v = self._polish(X, self.spec)
+            if self.evaluated is not None:
+                A, Av = self._around_evaluated(self.evaluated, self.spec)
+                cand_X.append(A)
+                cand_v.append(Av)
         Xc = torch.cat([*cand_X, init.pool_X])
         vc = torch.cat([*cand_v, init.pool_values])
         pick = self._pick(Xc, vc, avoid)
@@ -361,6 +370,29 @@ class _Problem:
             out_X += [P, V]
             out_v += [Pv, Vv]
         return out_X, out_v
+
+    def _around_evaluated(
+        self, evaluated: Tensor, spec: MixedSpec
+    ) -> tuple[Tensor, Tensor]:
+        """Local search from the evaluated points the acquisition rates highest.
+
+        NOTE: on a lattice the acquisition's peak often sits on an evaluated
+        point (an inferred noise leaves it some improvement), and the best
+        new points are then that point's neighbours, which restarts that
+        converged elsewhere never visit. Seen on Hartmann-6 restricted to 20
+        integer levels: one step from the optimum, the search chose a far
+        corner (log-EI -6.9) over the incumbent's neighbour (-5.5) and spent
+        its last nine evaluations on corners.
+        """
+        S = spec.project(fix_features(evaluated, self.fixed))
+        S = S[unique_rows(S)]
+        v = self.evaluate(S)
+        top = torch.sort(_nan_low(v), descending=True, stable=True).indices
+        top = top[: self.opts.n_polish]
+        P, Pv, V, Vv = local_search(
+            self.evaluate, S[top], v[top], spec, self.opts.local_search_iters
+        )
+        return torch.cat([P, V]), torch.cat([Pv, Vv])
 
     def _pick(
         self, X: Tensor, v: Tensor, avoid: Tensor | None

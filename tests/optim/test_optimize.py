@@ -354,3 +354,32 @@ def test_bad_input_errors() -> None:
         TypeError, match="q > 1 needs an acq_function with set_X_pending"
     ):
         optimize_acqf(lambda X: X.sum(dim=(-2, -1)), b, q=2)
+
+
+def test_lattice_neighbours_of_an_evaluated_peak_are_searched() -> None:
+    from skbo.optim.mixed import IntegerColumn, MixedSpec
+
+    spec = MixedSpec((IntegerColumn(0, 0, 19), IntegerColumn(1, 0, 19)))
+    # an evaluated lattice point (7, 12): integer k sits at (k + 0.5) / 20
+    peak = spec.project(torch.tensor([[7.5 / 20, 12.5 / 20]], dtype=torch.float64))[0]
+    broad = torch.tensor([0.8, 0.2], dtype=torch.float64)
+
+    def surface(X: Tensor) -> Tensor:  # (b, 1, 2) -> (b,)
+        x = X.squeeze(-2)
+        sharp = 5 * torch.exp(-((x - peak) ** 2).sum(-1) / (2 * 0.03**2))
+        return sharp + torch.exp(-((x - broad) ** 2).sum(-1) / (2 * 0.3**2))
+
+    for seed in range(5):
+        x, v = optimize_acqf(
+            surface,
+            unit(2),
+            num_restarts=4,
+            raw_samples=16,
+            discrete=spec,
+            X_avoid=peak.unsqueeze(0),
+            seed=seed,
+        )
+        # one lattice step from the peak (value ~1.07), not the broad bump (<= 1)
+        steps = ((x - peak) * 20).abs().round()
+        assert float(steps.sum()) == 1.0, (seed, x)
+        assert float(v) > 1.0
