@@ -191,7 +191,10 @@ class GaussianPosterior(Posterior):
                 tiny = torch.finfo(self._covariance.dtype).tiny
                 self._scale_tril = self._covariance.clamp_min(tiny).sqrt()
             else:
-                self._scale_tril = psd_safe_cholesky(self._covariance)
+                # NOTE: singular whenever two of the q points coincide, which
+                # the acquisition optimizer's candidates do routinely (a
+                # neighbour equal to a pending point): the jitter is expected.
+                self._scale_tril = psd_safe_cholesky(self._covariance, warn=False)
         return self._scale_tril
 
     def rsample_from_base_samples(self, base_samples: Tensor) -> Tensor:

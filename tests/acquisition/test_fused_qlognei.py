@@ -193,7 +193,8 @@ def test_subsample_matches_autograd_path(n_samples: int) -> None:
         out = acqf.value_and_grad(X)
         ref_values, ref_grad = _autograd(acqf, X)
     assert out is not None and full is not None
-    torch.testing.assert_close(out[0], ref_values, rtol=1e-10, atol=1e-12)
+    # one sample: log-values far in the tail, compared to rounding
+    torch.testing.assert_close(out[0], ref_values, rtol=1e-8, atol=1e-10)
     scale = float(ref_grad.abs().max())
     torch.testing.assert_close(out[1], ref_grad, rtol=1e-7, atol=1e-9 * scale)
     assert not torch.allclose(out[0], full[0])  # fewer samples, other estimate

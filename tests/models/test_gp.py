@@ -461,3 +461,17 @@ def test_levelwise_mixed_kernel_fits_predicts_and_pickles():
     torch.testing.assert_close(clone.posterior(X[:5].unsqueeze(-2)).mean, post.mean)
     with pytest.raises(ValueError, match="mixed"):
         SingleTaskGP(X, Y, categorical_groups=[[2, 3, 4]], mixed_kernel="sum")
+
+
+def test_coinciding_points_sample_quietly() -> None:
+    # A candidate equal to a pending point makes the joint covariance
+    # singular; the acquisition optimizer meets this routinely.
+    import warnings
+
+    cov = torch.ones(1, 2, 2, dtype=torch.float64)  # two identical points
+    post = GaussianPosterior(torch.zeros(1, 2, dtype=torch.float64), cov)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        samples = post.rsample_from_base_samples(torch.randn(8, 2, dtype=torch.float64))
+    assert samples.shape == (8, 1, 2)
+    torch.testing.assert_close(samples[..., 0], samples[..., 1], atol=1e-3, rtol=0)
