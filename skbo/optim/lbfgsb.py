@@ -43,8 +43,8 @@ class _Objective:
 
     NOTE: the per-call bookkeeping (masks, best point seen, loss) runs in
     NumPy on the ``(R,)`` values and ``(R, k)`` gradients, which SciPy needs
-    as NumPy arrays anyway: ~20 small torch operations cost ~0.2 ms per call,
-    a quarter of a fused qLogNEI evaluation at ``n = 50``.
+    as NumPy arrays anyway (one device-to-host copy of each per call; the
+    rest are NumPy operations on ``R k`` numbers).
     """
 
     def __init__(self, acq_function: AcquisitionLike, X0: Tensor, free: Tensor | None):

@@ -164,9 +164,8 @@ def optimize_acqf(
         ``n_refine`` (2: best restarts then refined), ``screen_samples`` (64:
         base samples of a Monte-Carlo acquisition while it scores the raw
         pool; its best points are then re-scored with all of them; ``None``:
-        all),
-        ``maxiter`` (50:
-        iterations of the refinement), ``maxfun`` (``2 * maxiter``), ``ftol``
+        all), ``maxiter`` (50: iterations of the refinement), ``maxfun``
+        (``2 * maxiter``), ``ftol``
         (1e-6) and ``gtol`` (1e-5) (L-BFGS-B tolerances), ``batch_limit``
         (512: largest t-batch per acquisition call), ``n_threads`` (1: torch
         threads; ``None`` leaves them), ``eta`` (2.0: Boltzmann inverse
