@@ -20,7 +20,7 @@ centres): the warp then depends neither on the units of the loss nor on an
 added constant. NOTE: on the raw values the fitted warp of a loss in
 ``[0.4, 300]`` (Branin) was log-like and cost the search its precision near
 the optimum: median regret after 40 evaluations 0.0054 on raw values,
-0.00015 on z-scores (seeds 0-9; 0.0071 vs 0.00094 on seeds 10-29), with
+0.00013 on z-scores (seeds 0-9; 0.0071 vs 0.00094 on seeds 10-29), with
 Hartmann-6, Ackley-10 and integer Hartmann-6 unchanged within seed noise
 (20 seeds). Box-Cox (positive values) is scale-invariant already and warps
 the values themselves.
