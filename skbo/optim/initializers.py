@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import torch
@@ -33,7 +34,6 @@ from skbo.optim.utils import (
     check_int,
     evaluate_batched,
     fix_features,
-    screening,
     unique_rows,
 )
 
@@ -247,6 +247,42 @@ class InitialConditions:
     pool_values: Tensor
 
 
+def _screening(
+    acq_function: object, n_samples: int | None
+) -> AbstractContextManager[None] | None:
+    """A block where ``acq_function`` uses only ``n_samples`` base samples.
+
+    The acquisition's own ``subsample(n_samples)`` context (see
+    :meth:`skbo.acquisition.MCAcquisitionFunction.subsample`), or ``None``
+    when screening would change nothing: ``n_samples`` is ``None``, the
+    function has no ``subsample``, or its sampler has no more samples.
+
+    Parameters
+    ----------
+    acq_function : object
+        Any acquisition function.
+    n_samples : int or None
+        Base samples to screen with.
+
+    Returns
+    -------
+    context manager or None
+
+    Examples
+    --------
+    >>> _screening(lambda X: X.sum(), 64) is None
+    True
+    """
+    subsample = getattr(acq_function, "subsample", None)
+    total = getattr(getattr(acq_function, "sampler", None), "sample_shape", None)
+    if n_samples is None or subsample is None:
+        return None
+    if isinstance(total, int) and total <= n_samples:
+        return None
+    block: AbstractContextManager[None] = subsample(n_samples)
+    return block
+
+
 def _screen_pool(
     acq_function: Callable[[Tensor], Tensor],
     pool: Tensor,
@@ -255,7 +291,7 @@ def _screen_pool(
     n_rescore: int,
 ) -> Tensor:
     """Pool values: a cheap estimate for all, the full one for the best."""
-    block = screening(acq_function, screen_samples)
+    block = _screening(acq_function, screen_samples)
     if block is None:
         # nothing to screen with (or no fewer samples): one exact pass
         return evaluate_batched(acq_function, pool, batch_limit)

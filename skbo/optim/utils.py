@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,7 +31,6 @@ __all__ = [
     "fix_features",
     "from_numpy",
     "match_rows",
-    "screening",
     "to_numpy",
     "unique_rows",
 ]
@@ -155,42 +153,6 @@ def evaluate_batched(
             acq_function(chunk.unsqueeze(-2)) for chunk in torch.split(X, batch_limit)
         ]
     return torch.cat([p.reshape(-1) for p in parts]).detach()
-
-
-def screening(
-    acq_function: object, n_samples: int | None
-) -> AbstractContextManager[None] | None:
-    """A block where ``acq_function`` uses only ``n_samples`` base samples.
-
-    The acquisition's own ``subsample(n_samples)`` context (see
-    :meth:`skbo.acquisition.MCAcquisitionFunction.subsample`), or ``None``
-    when screening would change nothing: ``n_samples`` is ``None``, the
-    function has no ``subsample``, or its sampler has no more samples.
-
-    Parameters
-    ----------
-    acq_function : object
-        Any acquisition function.
-    n_samples : int or None
-        Base samples to screen with.
-
-    Returns
-    -------
-    context manager or None
-
-    Examples
-    --------
-    >>> screening(lambda X: X.sum(), 64) is None
-    True
-    """
-    subsample = getattr(acq_function, "subsample", None)
-    total = getattr(getattr(acq_function, "sampler", None), "sample_shape", None)
-    if n_samples is None or subsample is None:
-        return None
-    if isinstance(total, int) and total <= n_samples:
-        return None
-    block: AbstractContextManager[None] = subsample(n_samples)
-    return block
 
 
 def fix_features(X: Tensor, fixed_features: Mapping[int, float] | None) -> Tensor:

@@ -97,7 +97,7 @@ def test_checks() -> None:
 def test_screening_block_only_when_it_saves_samples() -> None:
     from skbo.acquisition import qLogNoisyExpectedImprovement
     from skbo.models import SingleTaskGP
-    from skbo.optim.utils import screening
+    from skbo.optim.initializers import _screening as screening
     from skbo.sampling import SobolQMCNormalSampler
 
     X = torch.rand(
