@@ -41,6 +41,7 @@ from torch.autograd.function import once_differentiable
 from skbo.acquisition.utils import (
     _log_h_derivative,
     _log_h_value,
+    log_fatplus,
     log_fatplus_and_slope,
 )
 from skbo.models._fused import (
@@ -54,6 +55,7 @@ from skbo.models._fused import (
 __all__ = [
     "fused_log_ei",
     "fused_log_ei_value_and_grad",
+    "fused_qlognei_value",
     "fused_qlognei_value_and_grad",
 ]
 
@@ -204,6 +206,127 @@ def fused_log_ei(model: Any, X: Tensor, best_f: Tensor) -> Tensor | None:
     return cast(Tensor, out)
 
 
+def _qlognei_forward(
+    acqf: Any, X: Tensor, grad: bool
+) -> tuple[Tensor, tuple[Any, ...]] | None:
+    """qLogNEI ``(b,)`` at ``X (b, 1, d)`` and (with ``grad``) what
+    :func:`_qlognei_backward` needs; ``None`` where the fused path does not
+    apply (see :func:`fused_qlognei_value_and_grad`). Call under
+    ``torch.no_grad()``."""
+    if (
+        getattr(acqf, "X_baseline", None) is None
+        or acqf.X_pending is not None
+        or not acqf.fat
+    ):
+        return None
+    pred = _point_predictor(acqf.model, X, X.new_zeros(()))
+    if pred is None:
+        return None
+    path = pred._point
+    XB = acqf.X_baseline.to(X)
+    block = pred.baseline_block(XB)
+    flat = X.detach().squeeze(-2)
+    nb = XB.shape[0]
+    n = pred.train_X.shape[0]
+    base = acqf.sampler.base_samples(nb + 1, X.device, X.dtype)
+    fb = block.samples(base)
+    cached = acqf._incumbent
+    if cached is None or cached[0] is not fb:
+        cached = (fb, acqf._best(fb))
+        acqf._incumbent = cached
+    best = cached[1].reshape(-1, 1)  # (S, 1)
+    eb, ex = base[:, :nb].to(X), base[:, nb:].to(X)
+    limit = acqf._sample_limit  # in ``subsample``: the leading rows only
+    if limit is not None:
+        best, eb, ex = best[:limit], eb[:limit], ex[:limit]
+    # kernel rows against [Z; B] in one pass
+    z, c = path.inputs(flat)
+    rows = getattr(block, "point_rows", None)
+    if rows is None:
+        # [Z; B] rows do not change between calls: built once per block.
+        zB, cB = path.inputs(XB)
+        rows = (
+            None if path.zt is None else torch.cat([path.zt, zB]),
+            None if path.ct is None else torch.cat([path.ct, cB]),
+        )
+        block.point_rows = rows
+    zt, ct = rows
+    k, dk, k_cat = _kernel_rows(
+        z, zt, c, ct, path.w, path.total, path.matern, path.scale
+    )
+    diag = prior_variance(c, path.w, path.total, k_cat, path.scale)
+    kZ, kB = k[:, :n], k[:, n:]
+    V = torch.linalg.solve_triangular(pred.L, kZ.mT, upper=False).mT  # (b, n)
+    s2 = pred.y_std.square()
+    mean = (kZ @ pred.alpha + path.constant) * pred.y_std + pred.y_mean
+    v = (1.0 if diag is None else diag) - V.square().sum(-1)
+    var = v.clamp_min(pred.min_variance) * s2
+    cross = (kB - V @ block.V.mT) * s2  # (b, nb)
+    Lbb = block.scale_tril
+    A = torch.linalg.solve_triangular(Lbb.mT, cross, upper=True, left=False)
+    schur = var - A.square().sum(-1)
+    floor = pred.min_variance_orig
+    r = schur.clamp_min(floor).sqrt()
+    Y = torch.addmm(mean, eb, A.mT).addcmul_(ex, r)  # (S, b)
+    if not grad:
+        u = log_fatplus(Y - best, tau=acqf.tau_relu)
+        return torch.logsumexp(u, 0) - math.log(u.shape[0]), ()
+    u, slope = log_fatplus_and_slope(Y - best, tau=acqf.tau_relu)
+    values = torch.logsumexp(u, 0) - math.log(u.shape[0])
+    ctx = (pred, block, flat, z, c, zt, ct, k, dk, k_cat, diag, V, v, A, schur, r)
+    return values, (*ctx, u, slope, eb, ex)
+
+
+def _qlognei_backward(ctx: tuple[Any, ...]) -> Tensor:
+    """Gradient ``(b, d)`` of the values of :func:`_qlognei_forward`."""
+    pred, block, flat, z, c, zt, ct, k, dk, k_cat, diag, V, v, A, schur, r = ctx[:16]
+    u, slope, eb, ex = ctx[16:]
+    path = pred._point
+    s2 = pred.y_std.square()
+    floor = pred.min_variance_orig
+    g = torch.softmax(u, 0) * slope
+    g_mean = g.sum(0)  # (b,)
+    g_r = (g * ex).sum(0)
+    g_schur = torch.where(schur > floor, g_r / (2.0 * r), 0.0)
+    g_A = g.mT @ eb - 2.0 * A * g_schur.unsqueeze(-1)  # (b, nb)
+    g_cross = torch.linalg.solve_triangular(
+        block.scale_tril, g_A, upper=False, left=False
+    )
+    g_cross = g_cross * s2
+    g_v = torch.where(v > pred.min_variance, g_schur * s2, 0.0)
+    g_V = -2.0 * g_v.unsqueeze(-1) * V - g_cross @ block.V  # (b, n)
+    G_Z = (
+        torch.outer(g_mean * pred.y_std, pred.alpha)
+        + torch.linalg.solve_triangular(pred.L.mT, g_V.mT, upper=True).mT
+    )
+    G = torch.cat([G_Z, g_cross], dim=-1)
+    g_z, g_c = _kernel_rows_backward(G, z, zt, c, ct, path.w, k, dk, k_cat)
+    if g_c is not None:
+        assert diag is not None and c is not None
+        g_c.add_((2.0 * g_v * diag).unsqueeze(-1) * path.w * c)
+    return _to_inputs(path, g_z, g_c, torch.zeros_like(flat))
+
+
+def fused_qlognei_value(acqf: Any, X: Tensor) -> Tensor | None:
+    """qLogNEI ``(b,)`` at ``X (b, 1, d)`` without a graph, or None.
+
+    The values of :func:`fused_qlognei_value_and_grad` alone, for
+    evaluations that need no gradient (the acquisition optimizer's raw pool).
+
+    Parameters
+    ----------
+    acqf : qLogNoisyExpectedImprovement
+    X : Tensor of shape (b, 1, d)
+
+    Returns
+    -------
+    Tensor of shape (b,) or None
+    """
+    with torch.no_grad():
+        out = _qlognei_forward(acqf, X, grad=False)
+    return None if out is None else out[0]
+
+
 def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] | None:
     """qLogNEI ``(b,)`` at ``X (b, 1, d)`` and its gradient, without autograd.
 
@@ -221,84 +344,10 @@ def fused_qlognei_value_and_grad(acqf: Any, X: Tensor) -> tuple[Tensor, Tensor] 
     -------
     (values, grad) : Tensors of shapes (b,) and (b, 1, d), or None
     """
-    if (
-        getattr(acqf, "X_baseline", None) is None
-        or acqf.X_pending is not None
-        or not acqf.fat
-    ):
-        return None
-    pred = _point_predictor(acqf.model, X, X.new_zeros(()))
-    if pred is None:
-        return None
-    path = pred._point
     with torch.no_grad():
-        XB = acqf.X_baseline.to(X)
-        block = pred.baseline_block(XB)
-        flat = X.detach().squeeze(-2)
-        nb = XB.shape[0]
-        n = pred.train_X.shape[0]
-        base = acqf.sampler.base_samples(nb + 1, X.device, X.dtype)
-        fb = block.samples(base)
-        cached = acqf._incumbent
-        if cached is None or cached[0] is not fb:
-            cached = (fb, acqf._best(fb))
-            acqf._incumbent = cached
-        best = cached[1].reshape(-1, 1)  # (S, 1)
-        eb, ex = base[:, :nb].to(X), base[:, nb:].to(X)
-        limit = acqf._sample_limit  # in ``subsample``: the leading rows only
-        if limit is not None:
-            best, eb, ex = best[:limit], eb[:limit], ex[:limit]
-        # kernel rows against [Z; B] in one pass
-        z, c = path.inputs(flat)
-        rows = getattr(block, "point_rows", None)
-        if rows is None:
-            # [Z; B] rows do not change between calls: built once per block.
-            zB, cB = path.inputs(XB)
-            rows = (
-                None if path.zt is None else torch.cat([path.zt, zB]),
-                None if path.ct is None else torch.cat([path.ct, cB]),
-            )
-            block.point_rows = rows
-        zt, ct = rows
-        k, dk, k_cat = _kernel_rows(
-            z, zt, c, ct, path.w, path.total, path.matern, path.scale
-        )
-        diag = prior_variance(c, path.w, path.total, k_cat, path.scale)
-        kZ, kB = k[:, :n], k[:, n:]
-        V = torch.linalg.solve_triangular(pred.L, kZ.mT, upper=False).mT  # (b, n)
-        s = pred.y_std
-        s2 = s.square()
-        mean = (kZ @ pred.alpha + path.constant) * s + pred.y_mean
-        v = (1.0 if diag is None else diag) - V.square().sum(-1)
-        var = v.clamp_min(pred.min_variance) * s2
-        cross = (kB - V @ block.V.mT) * s2  # (b, nb)
-        Lbb = block.scale_tril
-        A = torch.linalg.solve_triangular(Lbb.mT, cross, upper=True, left=False)
-        schur = var - A.square().sum(-1)
-        floor = pred.min_variance_orig
-        r = schur.clamp_min(floor).sqrt()
-        Y = torch.addmm(mean, eb, A.mT).addcmul_(ex, r)  # (S, b)
-        diff = Y - best
-        u, slope = log_fatplus_and_slope(diff, tau=acqf.tau_relu)
-        values = torch.logsumexp(u, 0) - math.log(u.shape[0])
-        # backward
-        g = torch.softmax(u, 0) * slope
-        g_mean = g.sum(0)  # (b,)
-        g_r = (g * ex).sum(0)
-        g_schur = torch.where(schur > floor, g_r / (2.0 * r), 0.0)
-        g_A = g.mT @ eb - 2.0 * A * g_schur.unsqueeze(-1)  # (b, nb)
-        g_cross = torch.linalg.solve_triangular(Lbb, g_A, upper=False, left=False)
-        g_cross = g_cross * s2
-        g_v = torch.where(v > pred.min_variance, g_schur * s2, 0.0)
-        g_V = -2.0 * g_v.unsqueeze(-1) * V - g_cross @ block.V  # (b, n)
-        G_Z = (
-            torch.outer(g_mean * s, pred.alpha)
-            + torch.linalg.solve_triangular(pred.L.mT, g_V.mT, upper=True).mT
-        )
-        G = torch.cat([G_Z, g_cross], dim=-1)
-        g_z, g_c = _kernel_rows_backward(G, z, zt, c, ct, path.w, k, dk, k_cat)
-        if g_c is not None:
-            assert diag is not None and c is not None
-            g_c.add_((2.0 * g_v * diag).unsqueeze(-1) * path.w * c)
-        g_X = _to_inputs(path, g_z, g_c, torch.zeros_like(flat))
+        out = _qlognei_forward(acqf, X, grad=True)
+        if out is None:
+            return None
+        values, ctx = out
+        g_X = _qlognei_backward(ctx)
     return values, g_X.unsqueeze(-2)

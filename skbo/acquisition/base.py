@@ -277,7 +277,19 @@ class MCAcquisitionFunction(AcquisitionFunction):
         -------
         values : Tensor of shape (b,) or ()
         """
+        if not torch.is_grad_enabled():
+            fast = self._value_without_grad(X)
+            if fast is not None:
+                return fast
         return self._evaluate(self._posterior(X))
+
+    def _value_without_grad(self, X: Tensor) -> Tensor | None:
+        """The same values as :meth:`forward` by a cheaper route, or None.
+
+        Called only under ``torch.no_grad()`` (no graph is wanted), with the
+        pending points already appended; the default offers none.
+        """
+        return None
 
     def _evaluate(self, posterior: Posterior) -> Tensor:
         """Samples, utility and reductions: ``posterior -> (b,)``."""

@@ -199,6 +199,11 @@ class qLogNoisyExpectedImprovement(_NoisyImprovementAcquisitionFunction):
     def _reduce_samples(self, values: Tensor) -> Tensor:
         return logmeanexp(values, dim=0)
 
+    def _value_without_grad(self, X: Tensor) -> Tensor | None:
+        from skbo.acquisition._fused import fused_qlognei_value
+
+        return fused_qlognei_value(self, X)
+
     def value_and_grad(self, X: Tensor) -> tuple[Tensor, Tensor] | None:
         """Values and gradients at ``X (b, 1, d)`` without autograd, if possible.
 

@@ -202,3 +202,42 @@ def test_subsample_matches_autograd_path(n_samples: int) -> None:
     after = acqf.value_and_grad(X)
     assert after is not None
     torch.testing.assert_close(after[0], full[0], rtol=0.0, atol=0.0)
+
+
+@pytest.mark.parametrize("kind", ["matern", "mixed", "categorical"])
+@pytest.mark.parametrize("n_samples", [None, 16])
+def test_forward_without_grad_takes_the_fused_route(
+    kind: str, n_samples: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under no_grad (the optimizer's raw pool) forward is the fused value."""
+    import skbo.acquisition._fused as fused
+
+    model = _model(kind)
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    X = _candidates(model, b=40)
+    calls: list[int] = []
+    original = fused.fused_qlognei_value
+
+    def counting(a: qLogNoisyExpectedImprovement, Z: torch.Tensor):  # type: ignore[no-untyped-def]
+        calls.append(Z.shape[0])
+        return original(a, Z)
+
+    monkeypatch.setattr(fused, "fused_qlognei_value", counting)
+    with acqf.subsample(n_samples):
+        with torch.no_grad():
+            fast = acqf(X)
+        ref, _ = _autograd(acqf, X)  # grad enabled: the composed route
+    assert calls == [40]
+    torch.testing.assert_close(fast, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_forward_without_grad_with_pending_points_uses_the_joint_route() -> None:
+    model = _model("matern")
+    acqf = qLogNoisyExpectedImprovement(
+        model, X_baseline=model.train_X, X_pending=model.train_X[:1] + 0.01
+    )
+    X = _candidates(model)
+    with torch.no_grad():
+        fast = acqf(X)
+    ref, _ = _autograd(acqf, X)
+    torch.testing.assert_close(fast, ref, rtol=1e-10, atol=1e-12)

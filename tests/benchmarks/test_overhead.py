@@ -58,6 +58,39 @@ def test_overhead_quick(tmp_path: Path) -> None:
         assert errors == [None] * len(errors), errors
 
 
+def test_overhead_isolated_cells_run_in_fresh_processes(tmp_path: Path) -> None:
+    res = run_quick(
+        "overhead",
+        tmp_path / "overhead.json",
+        "--isolate",
+        "--tools",
+        "skbo-core",
+        "--n",
+        "12",
+        "--d",
+        "2",
+    )
+    assert res["settings"]["isolate"] is True
+    (cell,) = res["cells"]
+    assert cell["error"] is None and cell["tool"] == "skbo-core"
+    assert len(cell["times"]) == 1 and np.isfinite(cell["suggested_values"]).all()
+
+
+def test_overhead_worker_failure_is_recorded_not_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import benchmarks.overhead as overhead
+
+    class Failed:
+        returncode = 1
+        stdout = ""
+        stderr = "Traceback ...\nRuntimeError: boom"
+
+    monkeypatch.setattr(overhead.subprocess, "run", lambda *a, **k: Failed())
+    cell = overhead._isolated_cell("skbo", 2, 12, 1, False)
+    assert cell == {"error": "worker exited with 1: RuntimeError: boom", "times": []}
+
+
 def test_bench_point_posterior_runs(tmp_path: Path) -> None:
     from benchmarks.bench_point_posterior import main
 
