@@ -5,7 +5,8 @@
 
 For every cell (n, d): draw ``n`` uniform points in [0, 1]^d and evaluate the
 smooth function :func:`smooth` on them; then, per tool and repeat, build the
-tool's state from that history (untimed) and time one suggestion:
+tool's state from that history (untimed) and time one suggestion (each repeat
+draws its own history and seeds the tool with its index):
 
 * ``skbo``: ``Optimizer.tell(all n points)`` + ``ask()`` (after its one
   initial-design point, asked and told untimed);
@@ -188,17 +189,31 @@ SETTINGS = {
 }
 
 
-def time_cell(tool: str, X: np.ndarray, y: np.ndarray, repeats: int) -> dict[str, Any]:
-    """Median time of one suggestion over ``repeats`` seeds; errors recorded."""
+def _history(d: int, n: int, repeat: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The ``repeat``-th history of a cell: ``n`` uniform points and their values."""
+    X = np.random.RandomState(1000 * d + n + 7919 * repeat).random_sample((n, d))
+    return X, smooth(X)
+
+
+def time_cell(tool: str, d: int, n: int, repeats: int) -> dict[str, Any]:
+    """Times of one suggestion from ``repeats`` histories; errors recorded.
+
+    Repeat ``r`` uses history ``r`` of the cell and seed ``r`` for the tool,
+    so that the median time and the median value of the suggested points
+    are over different histories, not one history's single answer.
+    """
     times: list[float] = []
     values: list[float] = []
+    bests: list[float] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             for r in range(repeats):
+                X, y = _history(d, n, r)
                 x, elapsed = SUGGEST[tool](X, y, r)
                 times.append(elapsed)
                 values.append(float(smooth(np.clip(x, 0.0, 1.0))[0]))
+                bests.append(float(y.min()))
         except Exception as exc:
             return {"error": f"{type(exc).__name__}: {exc}", "times": times}
     return {
@@ -206,17 +221,12 @@ def time_cell(tool: str, X: np.ndarray, y: np.ndarray, repeats: int) -> dict[str
         "times": times,
         "median_time": statistics.median(times),
         "suggested_values": values,
+        "history_bests": bests,
     }
 
 
-def _history(d: int, n: int) -> tuple[np.ndarray, np.ndarray]:
-    X = np.random.RandomState(1000 * d + n).random_sample((n, d))
-    return X, smooth(X)
-
-
 def _warm(tool: str) -> None:
-    X0 = np.random.RandomState(0).random_sample((15, 2))
-    time_cell(tool, X0, smooth(X0), 1)
+    time_cell(tool, 2, 15, 1)
 
 
 _WORKER = "--worker"
@@ -229,8 +239,7 @@ def _worker(argv: Sequence[str]) -> None:
     _common.limit_torch_threads()
     if warm:
         _warm(tool)
-    X, y = _history(d, n)
-    print(_MARK + json.dumps(time_cell(tool, X, y, repeats)), flush=True)
+    print(_MARK + json.dumps(time_cell(tool, d, n, repeats)), flush=True)
 
 
 def _isolated_cell(
@@ -297,7 +306,9 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     }
     for d in ds:
         for n in ns:
-            X, y = _history(d, n)
+            best = statistics.median(
+                float(_history(d, n, r)[1].min()) for r in range(repeats)
+            )
             for tool in args.tools:
                 if (
                     tool == "skopt"
@@ -310,8 +321,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                 elif isolate:
                     cell = _isolated_cell(tool, d, n, repeats, warm)
                 else:
-                    cell = time_cell(tool, X, y, repeats)
-                cell.update(n=n, d=d, tool=tool, history_best=float(y.min()))
+                    cell = time_cell(tool, d, n, repeats)
+                cell.update(n=n, d=d, tool=tool, history_best=best)
                 results["cells"].append(cell)
                 _common.save(out, results)
                 shown = (

@@ -215,7 +215,8 @@ def render_overhead(
         f"![Overhead vs n]({os.path.relpath(plot, md_dir)})",
         "",
         "Objective value at the suggested point (median over repeats; lower is "
-        "better) next to the best value in the history:",
+        "better) next to the best value in the history (where each repeat drew "
+        "its own history, the median of their best values):",
         "",
         table(["d", "n", "history best", *tools], value_rows),
     ]

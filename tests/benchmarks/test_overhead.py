@@ -74,6 +74,20 @@ def test_overhead_isolated_cells_run_in_fresh_processes(tmp_path: Path) -> None:
     (cell,) = res["cells"]
     assert cell["error"] is None and cell["tool"] == "skbo-core"
     assert len(cell["times"]) == 1 and np.isfinite(cell["suggested_values"]).all()
+    assert len(cell["history_bests"]) == 1
+
+
+def test_each_repeat_draws_its_own_history() -> None:
+    from benchmarks.overhead import _history
+
+    X0, y0 = _history(6, 50)
+    X1, _ = _history(6, 50, 1)
+    assert X0.shape == X1.shape == (50, 6) and not np.allclose(X0, X1)
+    # the first repeat keeps the history of the earlier single-history runs
+    np.testing.assert_array_equal(
+        X0, np.random.RandomState(6050).random_sample((50, 6))
+    )
+    np.testing.assert_array_equal(y0, smooth(X0))
 
 
 def test_overhead_worker_failure_is_recorded_not_raised(
