@@ -272,19 +272,25 @@ def _qlognei_forward(
         u = log_fatplus(Y - best, tau=acqf.tau_relu)
         return torch.logsumexp(u, 0) - math.log(u.shape[0]), ()
     u, slope = log_fatplus_and_slope(Y - best, tau=acqf.tau_relu)
-    values = torch.logsumexp(u, 0) - math.log(u.shape[0])
+    # logmeanexp and the softmax weights of the backward from one exp pass
+    # (u is finite: log_fatplus > -inf): 12 us instead of 30 at 256 x 10.
+    top = u.amax(0)
+    e = (u - top).exp_()
+    total = e.sum(0)
+    values = total.log().add_(top).sub_(math.log(u.shape[0]))
+    weights = e.div_(total)
     ctx = (pred, block, flat, z, c, zt, ct, k, dk, k_cat, diag, V, v, A, schur, r)
-    return values, (*ctx, u, slope, eb, ex)
+    return values, (*ctx, weights, slope, eb, ex)
 
 
 def _qlognei_backward(ctx: tuple[Any, ...]) -> Tensor:
     """Gradient ``(b, d)`` of the values of :func:`_qlognei_forward`."""
     pred, block, flat, z, c, zt, ct, k, dk, k_cat, diag, V, v, A, schur, r = ctx[:16]
-    u, slope, eb, ex = ctx[16:]
+    weights, slope, eb, ex = ctx[16:]
     path = pred._point
     s2 = pred.y_std.square()
     floor = pred.min_variance_orig
-    g = torch.softmax(u, 0) * slope
+    g = weights.mul_(slope)
     g_mean = g.sum(0)  # (b,)
     g_r = (g * ex).sum(0)
     g_schur = torch.where(schur > floor, g_r / (2.0 * r), 0.0)
