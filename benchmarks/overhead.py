@@ -23,12 +23,15 @@ With ``--isolate`` (the default in ``--full``) every (cell, tool) pair runs in
 a fresh Python process (warmed up there first), so that no tool's timing
 depends on what ran before it in the same process (allocator state, caches,
 lazily imported modules): in one shared process, skbo's time at n = 50,
-d = 20 was measured 1.4x longer after Optuna's GP had run at n = 1000.
+d = 20 was measured 1.4x longer after Optuna's GP had run at n = 1000. Every
+worker imports all the tools' packages first (see :func:`_import_all_tools`).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import json
 import statistics
 import subprocess
@@ -210,6 +213,9 @@ def time_cell(tool: str, d: int, n: int, repeats: int) -> dict[str, Any]:
         try:
             for r in range(repeats):
                 X, y = _history(d, n, r)
+                # a full collection now rather than inside the timed call
+                # (~0.1 s with every tool imported)
+                gc.collect()
                 x, elapsed = SUGGEST[tool](X, y, r)
                 times.append(elapsed)
                 values.append(float(smooth(np.clip(x, 0.0, 1.0))[0]))
@@ -233,10 +239,37 @@ _WORKER = "--worker"
 _MARK = "OVERHEAD-CELL "
 
 
+# What every worker imports, whichever tool it times.
+_TOOL_MODULES = ("skbo", "botorch", "optuna", "greenlet", "skopt", "sklearn")
+
+
+def _import_all_tools() -> list[str]:
+    """Import every tool's package (those installed); return the imported names.
+
+    NOTE: the time of a small suggestion depends on the process's heap: in a
+    fresh process that had imported only skbo, one skbo suggestion at n = 50,
+    d = 6 took 0.041 s, after ``import botorch`` 0.028 s (glibc returns
+    freed memory at the top of the heap to the system and the next large
+    temporaries fault their pages in again; the objects of a large import sit
+    above them and stop that). The same imports in every worker give every
+    tool the same allocator conditions, as in one shared process, while
+    keeping the cells independent.
+    """
+    imported = []
+    for name in _TOOL_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+        imported.append(name)
+    return imported
+
+
 def _worker(argv: Sequence[str]) -> None:
     """``--worker TOOL D N REPEATS WARM``: one cell, printed as a JSON line."""
     tool, d, n, repeats, warm = argv[0], *(int(a) for a in argv[1:5])
     _common.limit_torch_threads()
+    _import_all_tools()
     if warm:
         _warm(tool)
     print(_MARK + json.dumps(time_cell(tool, d, n, repeats)), flush=True)

@@ -77,6 +77,13 @@ def test_overhead_isolated_cells_run_in_fresh_processes(tmp_path: Path) -> None:
     assert len(cell["history_bests"]) == 1
 
 
+def test_workers_import_every_installed_tool() -> None:
+    from benchmarks.overhead import _TOOL_MODULES, _import_all_tools
+
+    imported = _import_all_tools()
+    assert imported[0] == "skbo" and set(imported) <= set(_TOOL_MODULES)
+
+
 def test_each_repeat_draws_its_own_history() -> None:
     from benchmarks.overhead import _history
 
