@@ -198,10 +198,13 @@ def _history(d: int, n: int, repeat: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, smooth(X)
 
 
-def time_cell(tool: str, d: int, n: int, repeats: int) -> dict[str, Any]:
+def time_cell(
+    tool: str, d: int, n: int, repeats: int, first: int = 0
+) -> dict[str, Any]:
     """Times of one suggestion from ``repeats`` histories; errors recorded.
 
-    Repeat ``r`` uses history ``r`` of the cell and seed ``r`` for the tool,
+    Repeat ``r`` (from ``first``) uses history ``r`` of the cell and seed
+    ``r`` for the tool,
     so that the median time and the median value of the suggested points
     are over different histories, not one history's single answer.
     """
@@ -211,7 +214,7 @@ def time_cell(tool: str, d: int, n: int, repeats: int) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            for r in range(repeats):
+            for r in range(first, first + repeats):
                 X, y = _history(d, n, r)
                 # a full collection now rather than inside the timed call
                 # (~0.1 s with every tool imported)
@@ -266,21 +269,21 @@ def _import_all_tools() -> list[str]:
 
 
 def _worker(argv: Sequence[str]) -> None:
-    """``--worker TOOL D N REPEATS WARM``: one cell, printed as a JSON line."""
-    tool, d, n, repeats, warm = argv[0], *(int(a) for a in argv[1:5])
+    """``--worker TOOL D N REPEATS WARM FIRST``: one cell, printed as JSON."""
+    tool, d, n, repeats, warm, first = argv[0], *(int(a) for a in argv[1:6])
     _common.limit_torch_threads()
     _import_all_tools()
     if warm:
         _warm(tool)
-    print(_MARK + json.dumps(time_cell(tool, d, n, repeats)), flush=True)
+    print(_MARK + json.dumps(time_cell(tool, d, n, repeats, first)), flush=True)
 
 
 def _isolated_cell(
-    tool: str, d: int, n: int, repeats: int, warm: bool
+    tool: str, d: int, n: int, repeats: int, warm: bool, first: int = 0
 ) -> dict[str, Any]:
     """:func:`time_cell` in a fresh interpreter (same Python, same thread limits)."""
     cmd = [sys.executable, "-m", "benchmarks.overhead", _WORKER, tool]
-    cmd += [str(d), str(n), str(repeats), str(int(warm))]
+    cmd += [str(d), str(n), str(repeats), str(int(warm)), str(first)]
     proc = subprocess.run(
         cmd, cwd=_common.ROOT, capture_output=True, text=True, check=False
     )
@@ -290,6 +293,39 @@ def _isolated_cell(
             return out
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
     return {"error": f"worker exited with {proc.returncode}: {tail[0]}", "times": []}
+
+
+def _merge(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One cell from single-repeat cells (the first error wins)."""
+    times = [t for p in parts for t in p["times"]]
+    error = next((p["error"] for p in parts if p.get("error")), None)
+    if error is not None:
+        return {"error": error, "times": times}
+    return {
+        "error": None,
+        "times": times,
+        "median_time": statistics.median(times),
+        "suggested_values": [v for p in parts for v in p["suggested_values"]],
+        "history_bests": [b for p in parts for b in p["history_bests"]],
+    }
+
+
+def _time_tools(
+    tools: Sequence[str], d: int, n: int, repeats: int, warm: bool, isolate: bool
+) -> dict[str, dict[str, Any]]:
+    """Cells of every tool; isolated, the tools take turns repeat by repeat.
+
+    NOTE: this shared machine's speed drifts by tens of percent over minutes;
+    with every tool's repeat ``r`` run back to back, the drift hits the
+    tools of a cell alike instead of whichever ran in a slow minute.
+    """
+    if not isolate:
+        return {tool: time_cell(tool, d, n, repeats) for tool in tools}
+    parts: dict[str, list[dict[str, Any]]] = {tool: [] for tool in tools}
+    for r in range(repeats):
+        for tool in tools:
+            parts[tool].append(_isolated_cell(tool, d, n, 1, warm, first=r))
+    return {tool: _merge(p) for tool, p in parts.items()}
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
@@ -342,28 +378,22 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
             best = statistics.median(
                 float(_history(d, n, r)[1].min()) for r in range(repeats)
             )
+            skip = args.skopt_max_n is not None and n > args.skopt_max_n
+            timed = [t for t in args.tools if not (t == "skopt" and skip)]
+            cells = _time_tools(timed, d, n, repeats, warm, isolate)
             for tool in args.tools:
-                if (
-                    tool == "skopt"
-                    and args.skopt_max_n is not None
-                    and n > args.skopt_max_n
-                ):
-                    cell: dict[str, Any] = {
-                        "skipped": f"n > --skopt-max-n {args.skopt_max_n}"
-                    }
-                elif isolate:
-                    cell = _isolated_cell(tool, d, n, repeats, warm)
-                else:
-                    cell = time_cell(tool, d, n, repeats)
+                cell: dict[str, Any] = cells.get(
+                    tool, {"skipped": f"n > --skopt-max-n {args.skopt_max_n}"}
+                )
                 cell.update(n=n, d=d, tool=tool, history_best=best)
                 results["cells"].append(cell)
-                _common.save(out, results)
                 shown = (
                     cell.get("error")
                     or cell.get("skipped")
                     or f"{cell['median_time']:.3f} s"
                 )
                 _common.log(f"[overhead] d={d} n={n} {tool}: {shown}")
+            _common.save(out, results)
     _common.log(f"[overhead] wrote {out}")
     return results
 

@@ -77,6 +77,21 @@ def test_overhead_isolated_cells_run_in_fresh_processes(tmp_path: Path) -> None:
     assert len(cell["history_bests"]) == 1
 
 
+def test_single_repeat_cells_merge_in_order_and_keep_the_first_error() -> None:
+    from benchmarks.overhead import _merge
+
+    ok = [
+        {"error": None, "times": [t], "suggested_values": [v], "history_bests": [b]}
+        for t, v, b in [(0.3, 1.0, 0.5), (0.1, 2.0, 0.4), (0.2, 3.0, 0.6)]
+    ]
+    cell = _merge(ok)
+    assert cell["times"] == [0.3, 0.1, 0.2] and cell["median_time"] == 0.2
+    assert cell["suggested_values"] == [1.0, 2.0, 3.0]
+    assert cell["history_bests"] == [0.5, 0.4, 0.6]
+    failed = _merge([ok[0], {"error": "boom", "times": []}, ok[1]])
+    assert failed == {"error": "boom", "times": [0.3, 0.1]}
+
+
 def test_workers_import_every_installed_tool() -> None:
     from benchmarks.overhead import _TOOL_MODULES, _import_all_tools
 
