@@ -19,8 +19,9 @@ draws its own history and seeds the tool with its index):
 Every tool runs with one thread. The median over repeats is reported; the
 true value of each suggested point is recorded next to the history's best.
 
-With ``--isolate`` (the default in ``--full``) every (cell, tool) pair runs in
-a fresh Python process (warmed up there first), so that no tool's timing
+With ``--isolate`` (the default in ``--full``) every tool's every repeat runs
+in a fresh Python process (warmed up there first; the tools of a cell take
+turns repeat by repeat), so that no tool's timing
 depends on what ran before it in the same process (allocator state, caches,
 lazily imported modules): in one shared process, skbo's time at n = 50,
 d = 20 was measured 1.4x longer after Optuna's GP had run at n = 1000. Every
