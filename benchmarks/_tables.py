@@ -150,6 +150,70 @@ def rank_table(medians: Medians, tools: Sequence[str], lower_is_better: bool) ->
     )
 
 
+def best_median_probabilities(
+    samples: dict[str, Sequence[float]],
+    lower_is_better: bool,
+    n_boot: int = 2000,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Bootstrap probability that each tool has the best median.
+
+    Each replicate resamples every tool's values (its seeds) with replacement
+    and credits the tool(s) with the best median; tied tools share the credit.
+    Tools without values get 0. Deterministic for a given ``seed``.
+
+    Examples
+    --------
+    >>> values = {"a": [1.0, 1.1, 0.9], "b": [5.0, 6.0, 7.0]}
+    >>> p = best_median_probabilities(values, lower_is_better=True)
+    >>> p["a"], p["b"]
+    (1.0, 0.0)
+    """
+    rng = np.random.default_rng(seed)
+    tools = list(samples)
+    meds = []
+    for t in tools:
+        v = np.asarray([x for x in samples[t] if np.isfinite(x)], dtype=float)
+        if v.size == 0:
+            meds.append(np.full(n_boot, np.inf))
+            continue
+        idx = rng.integers(0, v.size, size=(n_boot, v.size))
+        m = np.median(v[idx], axis=1)
+        meds.append(m if lower_is_better else -m)
+    M = np.stack(meds)  # (tools, n_boot), lower is better
+    best = M.min(axis=0, keepdims=True) == M
+    best &= np.isfinite(M)
+    credit = best / np.maximum(best.sum(axis=0, keepdims=True), 1)
+    return {t: float(c) for t, c in zip(tools, credit.mean(axis=1), strict=True)}
+
+
+def win_probability_table(
+    groups: Groups,
+    rows: Sequence[str],
+    tools: Sequence[str],
+    value: Callable[[dict[str, Any]], float | None],
+    lower_is_better: bool,
+) -> str:
+    """Rows x tools of :func:`best_median_probabilities` (in %), plus the
+    expected number of best medians per tool."""
+    lines, expected = [], dict.fromkeys(tools, 0.0)
+    for row in rows:
+        samples = {
+            t: [
+                float(v)
+                for r in groups.get((row, t), [])
+                if not r["error"] and (v := value(r)) is not None
+            ]
+            for t in tools
+        }
+        p = best_median_probabilities(samples, lower_is_better)
+        for t in tools:
+            expected[t] += p[t]
+        lines.append([row, *[f"{100 * p[t]:.0f} %" for t in tools]])
+    lines.append(["expected wins", *[f"{expected[t]:.1f}" for t in tools]])
+    return table(["", *tools], lines)
+
+
 def with_ratio(q: float | None, ref: float | None) -> str:
     """``q`` and, in parentheses, its ratio to the reference tool's value."""
     if q is None:

@@ -39,6 +39,7 @@ from benchmarks._tables import (
     summary_table,
     table,
     tools_of,
+    win_probability_table,
     with_ratio,
 )
 
@@ -90,6 +91,17 @@ def render_regret(
         "without a finished run ranks last):",
         "",
         ranks,
+        "",
+        "How firm each best median is: the share of 2000 bootstrap replicates "
+        "(each tool's seeds resampled with replacement) in which the tool has "
+        "the best median regret of the problem, and the sum over problems "
+        "(expected number of best medians). Medians of bimodal results (a run "
+        "either finds the best basin or category or it does not) flip with a "
+        "seed or two.",
+        "",
+        win_probability_table(
+            by, list(problems), tools, lambda r: r["regret"], lower_is_better=True
+        ),
     ]
     out += _model_recommendation(by, problems, tools)
     out += [

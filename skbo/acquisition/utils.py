@@ -367,7 +367,30 @@ def log_fatplus(x: Tensor, tau: float = 1.0, alpha: float = _FATPLUS_ALPHA) -> T
     >>> log_fatplus(x, tau=1e-6)
     tensor([-181.9042,   -0.6931], dtype=torch.float64)
     """
+    fast = _fatplus_inside_tail(x, tau, alpha)
+    if fast is not None:
+        return fast[2].log_().add_(math.log(tau))
     return _log_fatplus_parts(x, tau, alpha)[0]
+
+
+def _fatplus_inside_tail(
+    x: Tensor, tau: float, alpha: float
+) -> tuple[Tensor, Tensor, Tensor] | None:
+    """``(y, w, f)`` of :func:`_log_fatplus_parts` in 6 operations, or None.
+
+    Applies on the CPU without a graph when no input lies beyond the tail
+    threshold (the rule: 1e15 temperatures below the incumbent), where the
+    tail terms are exactly 0 and 1; ``f`` is a fresh tensor (safe to modify).
+    Only on the CPU, where the test costs no device synchronization.
+    """
+    if x.device.type != "cpu" or x.requires_grad:
+        return None
+    y = x / tau
+    if bool((y < -_FATPLUS_TAIL).any()):
+        return None
+    w = y.square().add_(1.0).reciprocal_()
+    f = torch.nn.functional.softplus(y).add_(w, alpha=alpha)
+    return y, w, f
 
 
 def _log_fatplus_parts(
@@ -421,19 +444,14 @@ def log_fatplus_and_slope(
     >>> [round(v, 4) for v in g.tolist()]
     [0.6304, 0.02]
     """
-    if x.device.type == "cpu" and not x.requires_grad:
-        y = x / tau
-        if not bool((y < -_FATPLUS_TAIL).any()):
-            # NOTE: nothing beyond the tail threshold (the rule: it lies 1e15
-            # temperatures below the incumbent), where the tail terms are
-            # exactly 0 and 1: the same numbers from 11 operations instead of
-            # 27 (103 -> 51 us on 256 x 10 samples). Only on the CPU, where
-            # the test costs no device synchronization.
-            w = y.square().add_(1.0).reciprocal_()
-            f = torch.nn.functional.softplus(y).add_(w, alpha=alpha)
-            cauchy = y.mul(w).mul_(w).mul_(2.0 * alpha)
-            slope = torch.sigmoid(y).sub_(cauchy).div_(f).div_(tau)
-            return f.log_().add_(math.log(tau)), slope
+    fast = _fatplus_inside_tail(x, tau, alpha)
+    if fast is not None:
+        # NOTE: the same numbers from 11 operations instead of 27 (103 -> 51
+        # us on 256 x 10 samples).
+        y, w, f = fast
+        cauchy = y.mul(w).mul_(w).mul_(2.0 * alpha)
+        slope = torch.sigmoid(y).sub_(cauchy).div_(f).div_(tau)
+        return f.log_().add_(math.log(tau)), slope
     log_f, y, y_c, w, f = _log_fatplus_parts(x, tau, alpha)
     beyond = y < -_FATPLUS_TAIL
     cauchy = torch.where(beyond, 0.0, (2.0 * alpha) * y_c * w * w)

@@ -19,7 +19,8 @@ Defaults (see :mod:`skbo.models.defaults`): ARD Matern-5/2 (or RBF) with a
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -221,6 +222,7 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         }
         self._predictor: ExactPredictor | None = None
         self._fingerprint: tuple[list[tuple[Tensor, int]], Tensor] | None = None
+        self._pinned: ExactPredictor | None = None
 
     # ------------------------------------------------------------------ gpytorch
     def _apply(self, fn: Any, *args: Any, **kwargs: Any) -> SingleTaskGP:
@@ -323,6 +325,7 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         state = dict(self.__dict__)
         state["_predictor"] = None
         state["_fingerprint"] = None
+        state["_pinned"] = None
         return state
 
     def clear_cache(self) -> None:
@@ -337,6 +340,41 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         """
         self._predictor = None
         self._fingerprint = None
+        self._pinned = None
+
+    @contextmanager
+    def pinned_predictor(self) -> Iterator[ExactPredictor]:
+        """Serve one predictor without re-validating it, inside the block.
+
+        :meth:`predictor` normally compares the training data and every
+        hyperparameter with those the cached factorization was built from, on
+        each call. Inside this block it returns the predictor current at entry
+        at once: for callers that evaluate the model many times while nothing
+        changes it (the acquisition optimizer; the check was ~7 % of a fused
+        qLogNEI call at n = 50). Do not fit or modify the model inside the
+        block (:meth:`clear_cache` ends the pinning).
+
+        Yields
+        ------
+        ExactPredictor
+
+        Examples
+        --------
+        >>> import torch
+        >>> X = torch.rand(6, 2, dtype=torch.float64)
+        >>> model = SingleTaskGP(X, X.sum(-1))
+        >>> with model.pinned_predictor() as pred:
+        ...     model.predictor() is pred
+        True
+        """
+        pred = self.predictor()
+        outer = self._pinned
+        self._pinned = pred
+        try:
+            yield pred
+        finally:
+            if self._pinned is pred:
+                self._pinned = outer
 
     def _state_fingerprint(self) -> tuple[list[tuple[Tensor, int]], Tensor]:
         """Training tensors (with their version counters) and hyperparameter values."""
@@ -362,6 +400,8 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
         -------
         ExactPredictor
         """
+        if self._pinned is not None:
+            return self._pinned
         refs, values = self._state_fingerprint()
         fp = self._fingerprint
         if (

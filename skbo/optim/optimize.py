@@ -22,6 +22,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -253,7 +254,7 @@ def optimize_acqf(
     )
     picks: list[Tensor] = []
     values: list[Tensor] = []
-    with limit_threads(opts.n_threads):
+    with limit_threads(opts.n_threads), _pinned(acq_function):
         try:
             for i in range(q):
                 if i > 0:
@@ -283,6 +284,16 @@ def optimize_acqf(
             stacklevel=2,
         )
     return torch.stack(picks), acq_values
+
+
+def _pinned(acq_function: AcquisitionLike) -> AbstractContextManager[Any]:
+    """The model's ``pinned_predictor()`` block where it has one (skbo's GPs).
+
+    The acquisition optimizer evaluates the model hundreds of times and never
+    changes it: the cached factorization need not be re-validated per call.
+    """
+    pin = getattr(getattr(acq_function, "model", None), "pinned_predictor", None)
+    return pin() if callable(pin) else nullcontext()
 
 
 @dataclass(frozen=True)

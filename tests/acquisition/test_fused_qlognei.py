@@ -256,3 +256,16 @@ def test_log_fatplus_and_slope_short_route_matches_the_general_one(
     u_ref, slope_ref = log_fatplus_and_slope(x.clone().requires_grad_(True), tau=1e-6)
     torch.testing.assert_close(u, u_ref.detach(), rtol=1e-14, atol=0.0)
     torch.testing.assert_close(slope, slope_ref.detach(), rtol=1e-14, atol=0.0)
+    # the value-only function takes the same short route
+    value = log_fatplus(x, tau=1e-6)
+    torch.testing.assert_close(value, u_ref.detach(), rtol=1e-14, atol=0.0)
+
+
+def test_log_fatplus_short_route_keeps_the_tail() -> None:
+    """An input beyond the tail threshold sends the whole tensor down the
+    general route, whose tail continues in log space."""
+    x = torch.tensor([[-1e30, 0.5, -1e-3]], dtype=torch.float64)
+    u = log_fatplus(x, tau=1e-6)
+    u_ref = log_fatplus(x.clone().requires_grad_(True), tau=1e-6).detach()
+    torch.testing.assert_close(u, u_ref, rtol=1e-14, atol=0.0)
+    assert bool(torch.isfinite(u).all())

@@ -14,7 +14,11 @@ if str(ROOT) not in sys.path:  # `benchmarks` lives at the repository root
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import _common, report  # noqa: E402
-from benchmarks._tables import quartiles, ranks  # noqa: E402
+from benchmarks._tables import (  # noqa: E402
+    best_median_probabilities,
+    quartiles,
+    ranks,
+)
 from benchmarks.adapters import get_tool, run_tool  # noqa: E402
 from benchmarks.mixed_problem import DIMS, mixed6  # noqa: E402
 from benchmarks.regret import summarize  # noqa: E402
@@ -32,6 +36,24 @@ def test_ranks_average_ties_and_put_missing_last() -> None:
     r = ranks({"a": 1.0, "b": 1.0, "c": 3.0, "d": None}, lower_is_better=True)
     assert r == {"a": 1.5, "b": 1.5, "c": 3.0, "d": 4.0}
     assert ranks({"a": 1.0, "b": 2.0}, lower_is_better=False) == {"b": 1.0, "a": 2.0}
+
+
+def test_best_median_probabilities_share_ties_and_skip_missing_tools() -> None:
+    p = best_median_probabilities(
+        {"a": [1.0, 1.0], "b": [1.0, 1.0], "c": [], "d": [9.0]}, lower_is_better=True
+    )
+    assert p == {"a": 0.5, "b": 0.5, "c": 0.0, "d": 0.0}
+    hi = best_median_probabilities({"a": [1.0], "b": [2.0]}, lower_is_better=False)
+    assert hi == {"a": 0.0, "b": 1.0}
+
+
+def test_best_median_probabilities_reflect_overlap() -> None:
+    rng = __import__("numpy").random.default_rng(0)
+    a, b = rng.normal(0.0, 1.0, 20), rng.normal(0.1, 1.0, 20)
+    p = best_median_probabilities({"a": list(a), "b": list(b)}, lower_is_better=True)
+    assert 0.1 < p["a"] < 0.9 and abs(p["a"] + p["b"] - 1.0) < 1e-12
+    again = best_median_probabilities({"a": list(a), "b": list(b)}, True)
+    assert again == p  # deterministic
 
 
 def test_regret_curve_follows_the_best_observed_point() -> None:
@@ -178,6 +200,7 @@ def test_report_renders_every_suite(tmp_path: Path) -> None:
     assert "**error 1/1**" in page  # the failing tool is shown, not dropped
     assert "1 (2×)" in page  # botorch time relative to skbo's in the same run
     assert "| mean rank |" in page and "skipped" in page
+    assert "| expected wins |" in page
     assert "python -m benchmarks.regret --full" in page  # how to reproduce
     assert "--quick" not in page.split("## Simple")[0]  # full results: no smoke banner
     assert (

@@ -278,6 +278,58 @@ def test_cache_is_reused_and_invalidated():
     assert model.predictor() is not pred and model.predictor().L.shape == (5, 5)
 
 
+def test_pinned_predictor_skips_the_check_until_the_block_ends(monkeypatch):
+    X, Y = _data()
+    model = SingleTaskGP(X, Y)
+
+    def no_check():
+        raise AssertionError("hyperparameters checked while pinned")
+
+    with model.pinned_predictor() as pred:
+        monkeypatch.setattr(model, "_state_fingerprint", no_check)
+        assert model.predictor() is pred
+        with model.pinned_predictor() as inner:  # nested: same predictor
+            assert inner is pred
+        assert model.predictor() is pred
+        monkeypatch.undo()
+    model.covar_module.lengthscale = 0.05  # outside the block: detected again
+    assert model.predictor() is not pred
+
+
+def test_pinned_predictor_ends_when_the_model_changes():
+    X, Y = _data()
+    model = SingleTaskGP(X, Y)
+    with model.pinned_predictor() as pred:
+        model.set_train_data(X[:5], model.train_targets[:5], strict=False)
+        assert model.predictor() is not pred
+        assert model.predictor().L.shape == (5, 5)
+    with model.pinned_predictor():
+        clone = pickle.loads(pickle.dumps(model))
+        assert clone._pinned is None
+    assert model._pinned is None
+
+
+def test_optimize_acqf_pins_the_model(monkeypatch):
+    from skbo.acquisition import qLogNoisyExpectedImprovement
+    from skbo.optim import optimize_acqf
+
+    X, Y = _data()
+    model = SingleTaskGP(X, Y)
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=X)
+    calls = []
+    original = SingleTaskGP._state_fingerprint
+
+    def counting(self):
+        calls.append(1)
+        return original(self)
+
+    monkeypatch.setattr(SingleTaskGP, "_state_fingerprint", counting)
+    bounds = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=torch.float64)
+    optimize_acqf(acqf, bounds, q=1, num_restarts=4, raw_samples=64, seed=0)
+    assert len(calls) == 1  # once at entry, not once per acquisition call
+    assert model._pinned is None
+
+
 def test_mixed_and_categorical_models():
     X, Y = _data(n=10, d=5)
     X[:, 2:5] = torch.nn.functional.one_hot(torch.arange(10) % 3, 3).double()
