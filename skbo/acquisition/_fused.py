@@ -80,7 +80,7 @@ def _log_ei_forward(
     )
     s = pred.y_std
     mean = (m + path.constant) * s + pred.y_mean
-    var = v.clamp_min(pred.min_variance) * s.square()
+    var = v.clamp_min(pred.min_variance) * pred.y_var
     sigma = var.clamp_min(floor).sqrt()
     zz = (mean - best_f) / sigma
     log_h = _log_h_value(zz)
@@ -97,17 +97,22 @@ def _log_ei_backward(ctx: tuple[Any, ...], grad: Tensor) -> Tensor:
     d_sigma = grad * (1.0 - zz * r) / sigma
     d_var = torch.where(var > floor, d_sigma / (2.0 * sigma), 0.0)
     s = pred.y_std
-    g_v = torch.where(v > pred.min_variance, d_var * s.square(), 0.0)
+    g_v = torch.where(v > pred.min_variance, d_var * pred.y_var, 0.0)
     g_z, g_c = _moments_backward(saved, d_mean * s, g_v)
-    return _to_inputs(path, g_z, g_c, grad.new_zeros(shape))
+    return _to_inputs(path, g_z, g_c, grad.new_empty(shape))
 
 
 def _to_inputs(
-    path: Any, g_z: Tensor | None, g_c: Tensor | None, g_X: Tensor
+    path: Any, g_z: Tensor | None, g_c: Tensor | None, like: Tensor
 ) -> Tensor:
-    """Add the scaled-continuous and one-hot gradients into ``g_X (b, d)``."""
+    """The gradient ``(b, d)`` (shaped like ``like``) from the scaled-continuous
+    and one-hot gradients."""
     if g_z is not None:
         g_z = g_z * path.inv
+        if path.cont_cols is None and g_c is None:
+            return g_z  # every column is continuous: nothing to scatter
+    g_X = torch.zeros_like(like)
+    if g_z is not None:
         if path.cont_cols is None:
             g_X += g_z
         else:
@@ -129,14 +134,18 @@ class _PointLogEI(torch.autograd.Function):
         return _log_ei_backward(ctx.saved, grad), None, None, None
 
 
-def _point_predictor(model: Any, X: Tensor, best_f: Tensor) -> Any | None:
-    """The predictor with a fused single-point path, or None when not applicable."""
+def _point_predictor(model: Any, X: Tensor, best_f: Tensor | None) -> Any | None:
+    """The predictor with a fused single-point path, or None when not applicable.
+
+    ``best_f`` (LogEI's incumbent, None for qLogNEI) must be a scalar or
+    per-t-batch.
+    """
     from skbo.models.gp import SingleTaskGP
 
     if type(model) is not SingleTaskGP or X.dim() != 3 or X.shape[-2] != 1:
         return None
     pred = model.predictor()
-    if pred._point is None or best_f.dim() > 1:
+    if pred._point is None or (best_f is not None and best_f.dim() > 1):
         return None
     return pred
 
@@ -245,7 +254,7 @@ def _qlognei_forward(
         or not acqf.fat
     ):
         return None
-    pred = _point_predictor(acqf.model, X, X.new_zeros(()))
+    pred = _point_predictor(acqf.model, X, None)
     if pred is None:
         return None
     path = pred._point
@@ -283,7 +292,7 @@ def _qlognei_forward(
     diag = prior_variance(c, path.w, path.total, k_cat, path.scale)
     kZ, kB = k[:, :n], k[:, n:]
     V = torch.linalg.solve_triangular(pred.L, kZ.mT, upper=False).mT  # (b, n)
-    s2 = pred.y_std.square()
+    s2 = pred.y_var
     mean = (kZ @ pred.alpha + path.constant) * pred.y_std + pred.y_mean
     v = (1.0 if diag is None else diag) - V.square().sum(-1)
     var = v.clamp_min(pred.min_variance) * s2
@@ -317,7 +326,7 @@ def _qlognei_backward(saved: _QLogNEISaved) -> Tensor:
     (pred, block, flat, z, c, zt, ct, k, dk, k_cat, diag, V, v, A, schur, r,
      weights, slope, eb, ex) = saved  # fmt: skip
     path = pred._point
-    s2 = pred.y_std.square()
+    s2 = pred.y_var
     floor = pred.min_variance_orig
     g = weights.mul_(slope)
     g_mean = g.sum(0)  # (b,)
@@ -339,7 +348,7 @@ def _qlognei_backward(saved: _QLogNEISaved) -> Tensor:
     if g_c is not None:
         assert diag is not None and c is not None
         g_c.add_((2.0 * g_v * diag).unsqueeze(-1) * path.w * c)
-    return _to_inputs(path, g_z, g_c, torch.zeros_like(flat))
+    return _to_inputs(path, g_z, g_c, flat)
 
 
 def fused_qlognei_value(acqf: Any, X: Tensor) -> Tensor | None:

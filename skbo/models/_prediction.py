@@ -405,6 +405,7 @@ class ExactPredictor:
         self.train_X = train_X
         self.y_mean = y_mean.detach()
         self.y_std = y_std.detach()
+        self.y_var = self.y_std.square()
         self.min_variance = min_variance
         self.min_variance_orig = min_variance * float(self.y_std.square())
         self.noise = noise.detach()

@@ -64,8 +64,15 @@ MIXED_KERNELS = ("product", "levelwise")
 
 def _lognormal(loc: float, scale: float) -> LogNormalPrior:
     # float64 parameters: no float32 rounding of loc / scale in float64 models.
+    # NOTE: no argument validation: the constants are valid by construction,
+    # and torch.distributions' checks were half of the prior's 0.16 ms (two
+    # priors per model, one model per suggestion).
     f64 = torch.float64
-    return LogNormalPrior(torch.tensor(loc, dtype=f64), torch.tensor(scale, dtype=f64))
+    return LogNormalPrior(
+        torch.tensor(loc, dtype=f64),
+        torch.tensor(scale, dtype=f64),
+        validate_args=False,
+    )
 
 
 def dim_scaled_lengthscale_prior(d: int) -> LogNormalPrior:
@@ -320,8 +327,7 @@ def default_likelihood(
     if Yvar is not None:
         floor = gpt_settings.min_fixed_noise.value(Yvar.dtype)
         return FixedNoiseGaussianLikelihood(noise=Yvar.clamp_min(floor))
-    f64 = torch.float64
-    prior = LogNormalPrior(torch.tensor(-4.0, dtype=f64), torch.tensor(1.0, dtype=f64))
+    prior = _lognormal(-4.0, 1.0)
     likelihood = GaussianLikelihood(
         noise_prior=prior, noise_constraint=lower_bound_constraint(MIN_INFERRED_NOISE)
     )

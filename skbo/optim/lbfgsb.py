@@ -107,7 +107,12 @@ class _Objective:
             self.dead = ~finite
         use = finite & ~self.dead
         n_bad = int((~finite & ~self.dead).sum())
-        grad = np.where(use[:, None], -np.nan_to_num(grad, posinf=0.0, neginf=0.0), 0.0)
+        if bool(use.all()) and bool(np.isfinite(grad).all()):
+            grad = -grad  # the usual case: nothing to mask (~15 us less a call)
+        else:
+            grad = np.where(
+                use[:, None], -np.nan_to_num(grad, posinf=0.0, neginf=0.0), 0.0
+            )
         better = use & (values > self._best_values)
         self._best_values = np.where(better, values, self._best_values)
         self._best_x = np.where(better[:, None], x.reshape(R, self.k), self._best_x)
