@@ -269,3 +269,31 @@ def test_log_fatplus_short_route_keeps_the_tail() -> None:
     u_ref = log_fatplus(x.clone().requires_grad_(True), tau=1e-6).detach()
     torch.testing.assert_close(u, u_ref, rtol=1e-14, atol=0.0)
     assert bool(torch.isfinite(u).all())
+
+
+@pytest.mark.parametrize("kind", ["matern", "mixed"])
+def test_fused_results_are_ordinary_and_caches_serve_autograd(kind: str) -> None:
+    """The fused path computes in inference mode: its results must come back
+    as ordinary tensors, and the caches it builds (baseline block, samples,
+    incumbent) must still serve a later autograd evaluation."""
+    model = _model(kind)
+    acqf = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    X = _candidates(model)
+    values, grad = acqf.value_and_grad(X)
+    with torch.no_grad():
+        pool = acqf(X)
+    for t in (values, grad, pool):
+        assert not t.is_inference()
+        t.add_(1.0)  # in-place use outside inference mode works
+    ref, ref_grad = _autograd(acqf, X)  # reuses the caches the fused calls built
+    torch.testing.assert_close(values - 1.0, ref, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(grad - 1.0, ref_grad, rtol=1e-8, atol=1e-10)
+
+
+def test_fused_log_ei_results_are_ordinary_tensors() -> None:
+    from skbo.acquisition import LogExpectedImprovement
+
+    model = _model("matern")
+    acqf = LogExpectedImprovement(model, best_f=model.train_Y.max())
+    values, grad = acqf.value_and_grad(_candidates(model))
+    assert not values.is_inference() and not grad.is_inference()
