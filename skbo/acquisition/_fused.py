@@ -85,12 +85,12 @@ def _log_ei_forward(
     zz = (mean - best_f) / sigma
     log_h = _log_h_value(zz)
     out: Tensor = log_h + sigma.log()
-    return out, (pred, floor, X.shape, saved, v, var, zz, log_h, sigma)
+    return out, (pred, floor, X, saved, v, var, zz, log_h, sigma)
 
 
 def _log_ei_backward(ctx: tuple[Any, ...], grad: Tensor) -> Tensor:
     """Gradient with respect to ``X (b, d)`` given ``dL/dLogEI`` ``(b,)``."""
-    pred, floor, shape, saved, v, var, zz, log_h, sigma = ctx
+    pred, floor, X, saved, v, var, zz, log_h, sigma = ctx
     path = pred._point
     r = _log_h_derivative(zz, log_h)
     d_mean = grad * r / sigma
@@ -99,7 +99,7 @@ def _log_ei_backward(ctx: tuple[Any, ...], grad: Tensor) -> Tensor:
     s = pred.y_std
     g_v = torch.where(v > pred.min_variance, d_var * pred.y_var, 0.0)
     g_z, g_c = _moments_backward(saved, d_mean * s, g_v)
-    return _to_inputs(path, g_z, g_c, grad.new_empty(shape))
+    return _to_inputs(path, g_z, g_c, X)
 
 
 def _to_inputs(
