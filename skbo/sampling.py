@@ -27,7 +27,7 @@ import torch
 from torch import Tensor
 from torch.quasirandom import SobolEngine
 
-from skbo.utils.random import check_random_state, draw_seed
+from skbo.utils.random import fresh_seed
 
 __all__ = ["IIDNormalSampler", "MCSampler", "SobolQMCNormalSampler"]
 
@@ -82,7 +82,7 @@ class MCSampler(ABC):
                 f"sample_shape must be a positive int, got {int(sample_shape)}."
             )
         if seed is None:
-            seed = draw_seed(check_random_state(None))
+            seed = fresh_seed()
         elif isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
             raise ValueError(f"seed must be None or a non-negative int, got {seed!r}.")
         self.sample_shape = int(sample_shape)

@@ -140,3 +140,11 @@ def test_abstract_and_repr():
     assert repr(SobolQMCNormalSampler(8, seed=5)) == (
         "SobolQMCNormalSampler(sample_shape=8, seed=5)"
     )
+
+
+def test_unseeded_samplers_draw_distinct_valid_seeds():
+    from skbo.utils.random import fresh_seed
+
+    seeds = {SobolQMCNormalSampler(4).seed for _ in range(20)} | {fresh_seed()}
+    assert len(seeds) > 15
+    assert all(isinstance(s, int) and 0 <= s < 2**31 - 1 for s in seeds)

@@ -174,6 +174,27 @@ def test_qnei_baseline_is_pruned_and_exposed():
     )
 
 
+def test_qnei_pruning_draws_iid_samples_seeded_by_the_sampler(monkeypatch):
+    # Pruning needs rough frequencies only: i.i.d. draws (cheap), seeded from
+    # the acquisition's sampler so that the pruned baseline is reproducible.
+    import skbo.acquisition.monte_carlo as mc
+
+    seen = []
+    original = mc.prune_inferior_points
+
+    def spy(model, X, *, sampler=None, **kwargs):
+        seen.append(sampler)
+        return original(model, X, sampler=sampler, **kwargs)
+
+    monkeypatch.setattr(mc, "prune_inferior_points", spy)
+    model, X = _toy_gp(n=12, noise=1e-4)
+    a = qNoisyExpectedImprovement(model, X, sampler=_sobol(256, seed=7))
+    b = qNoisyExpectedImprovement(model, X, sampler=_sobol(256, seed=7))
+    assert [type(s) for s in seen] == [IIDNormalSampler, IIDNormalSampler]
+    assert [s.seed for s in seen] == [7, 7]
+    assert torch.equal(a.X_baseline, b.X_baseline)
+
+
 def test_qnei_pending_points_join_the_incumbents():
     model, X = _toy_gp()
     x = torch.tensor([[0.95, 0.9]], dtype=torch.float64)
