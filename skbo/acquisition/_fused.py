@@ -21,7 +21,10 @@ and variance ``v`` as above, cross-covariance ``C = (k_B - V V_B^T) s^2``,
 cached smooth maximum of the baseline samples) and the value
 ``logmeanexp(u)``. Backward: ``p = softmax(u)``, ``g = p d u / d Y``, then
 ``dmu = sum g``, ``dA = sum g e_B - 2 A dr``, ``dr = sum g e_x`` with
-``dv = dr / (2 r)``, and the kernel rows' own derivatives.
+``dv = dr / (2 r)``, and the kernel rows' own derivatives. With a single
+baseline point and ``closed_form`` the samples are replaced by the exact
+``log_h(z) + log s`` with ``s^2 = (A - L_B)^2 + r^2`` and ``z = (mu - mu_B) / s``
+(:func:`_exact_log_nei`), whose derivatives seed the same backward.
 
 NOTE: this is what every L-BFGS-B step of the acquisition optimizer evaluates
 in the default ``Optimizer``; as one node it replays in a fraction of the time
@@ -235,10 +238,9 @@ class _QLogNEISaved(NamedTuple):
     A: Tensor
     schur: Tensor
     r: Tensor
-    weights: Tensor
-    slope: Tensor
-    eb: Tensor
-    ex: Tensor
+    g_mean: Tensor
+    g_r: Tensor
+    g_A: Tensor
 
 
 class _QLogNEIInputs(NamedTuple):
@@ -246,9 +248,9 @@ class _QLogNEIInputs(NamedTuple):
 
     pred: Any
     block: Any
-    best: Tensor
-    eb: Tensor
-    ex: Tensor
+    best: Tensor | None  # None: the closed form (one baseline point)
+    eb: Tensor | None
+    ex: Tensor | None
     zt: Tensor | None
     ct: Tensor | None
     tau: float
@@ -276,17 +278,23 @@ def _qlognei_inputs(acqf: Any, X: Tensor) -> _QLogNEIInputs | None:
     XB = acqf.X_baseline.to(X)
     block = pred.baseline_block(XB)
     nb = XB.shape[0]
-    base = acqf.sampler.base_samples(nb + 1, X.device, X.dtype)
-    fb = block.samples(base)
-    cached = acqf._incumbent
-    if cached is None or cached[0] is not fb:
-        cached = (fb, acqf._best(fb))
-        acqf._incumbent = cached
-    best = cached[1].reshape(-1, 1)  # (S, 1)
-    eb, ex = base[:, :nb].to(X), base[:, nb:].to(X)
-    limit = acqf._sample_limit  # in ``subsample``: the leading rows only
-    if limit is not None:
-        best, eb, ex = best[:limit], eb[:limit], ex[:limit]
+    best: Tensor | None = None
+    eb: Tensor | None = None
+    ex: Tensor | None = None
+    if acqf._closed_form_applies():
+        block.scale_tril  # noqa: B018  (the cached factor: built outside inference mode)
+    else:
+        base = acqf.sampler.base_samples(nb + 1, X.device, X.dtype)
+        fb = block.samples(base)
+        cached = acqf._incumbent
+        if cached is None or cached[0] is not fb:
+            cached = (fb, acqf._best(fb))
+            acqf._incumbent = cached
+        best = cached[1].reshape(-1, 1)  # (S, 1)
+        eb, ex = base[:, :nb].to(X), base[:, nb:].to(X)
+        limit = acqf._sample_limit  # in ``subsample``: the leading rows only
+        if limit is not None:
+            best, eb, ex = best[:limit], eb[:limit], ex[:limit]
     rows = getattr(block, "point_rows", None)
     if rows is None:
         # [Z; B] rows do not change between calls: built once per block.
@@ -330,6 +338,31 @@ def _qlognei_forward(
     schur = var - A.square().sum(-1)
     floor = pred.min_variance_orig
     r = schur.clamp_min(floor).sqrt()
+    if best is None:
+        values, seeds = _exact_log_nei(mean, A, r, block, _floor(X), grad)
+    else:
+        assert eb is not None and ex is not None
+        values, seeds = _sampled_log_nei(mean, A, r, best, eb, ex, tau, grad)
+    if seeds is None:
+        return values, None
+    saved = _QLogNEISaved(
+        pred, block, flat, z, c, zt, ct, k, dk, k_cat, diag, V, v, A, schur, r,
+        *seeds,
+    )  # fmt: skip
+    return values, saved
+
+
+def _sampled_log_nei(
+    mean: Tensor,
+    A: Tensor,
+    r: Tensor,
+    best: Tensor,
+    eb: Tensor,
+    ex: Tensor,
+    tau: float,
+    grad: bool,
+) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor] | None]:
+    """Monte-Carlo qLogNEI ``(b,)`` and the gradient seeds ``(dmu, dr, dA)``."""
     Y = torch.addmm(mean, eb, A.mT).addcmul_(ex, r)  # (S, b)
     if not grad:
         u = log_fatplus(Y - best, tau=tau)
@@ -341,26 +374,41 @@ def _qlognei_forward(
     e = (u - top).exp_()
     total = e.sum(0)
     values = total.log().add_(top).sub_(math.log(u.shape[0]))
-    weights = e.div_(total)
-    saved = _QLogNEISaved(
-        pred, block, flat, z, c, zt, ct, k, dk, k_cat, diag, V, v, A, schur, r,
-        weights, slope, eb, ex,
-    )  # fmt: skip
-    return values, saved
+    g = e.div_(total).mul_(slope)  # softmax weights times d u / d Y
+    return values, (g.sum(0), (g * ex).sum(0), g.mT @ eb)
+
+
+def _exact_log_nei(
+    mean: Tensor, A: Tensor, r: Tensor, block: Any, floor: float, grad: bool
+) -> tuple[Tensor, tuple[Tensor, Tensor, Tensor] | None]:
+    """Closed-form qLogNEI over one baseline point and the gradient seeds.
+
+    ``f(x) - f(b) = mu - mu_b + (A - L_B) e_B + r e_x`` is normal with
+    variance ``(A - L_B)^2 + r^2``: its log expected positive part is LogEI's
+    ``log_h(z) + log sigma``.
+    """
+    gap = A.squeeze(-1) - block.scale_tril.reshape(())
+    s2 = gap.square() + r.square()
+    sigma = s2.clamp_min(floor).sqrt()
+    zz = (mean - block.mean.reshape(())) / sigma
+    log_h = _log_h_value(zz)
+    values = log_h + sigma.log()
+    if not grad:
+        return values, None
+    q = _log_h_derivative(zz, log_h)
+    g_s2 = torch.where(s2 > floor, (1.0 - zz * q) / (2.0 * s2), 0.0)
+    return values, (q / sigma, 2.0 * r * g_s2, (2.0 * gap * g_s2).unsqueeze(-1))
 
 
 def _qlognei_backward(saved: _QLogNEISaved) -> Tensor:
     """Gradient ``(b, d)`` of the values of :func:`_qlognei_forward`."""
     (pred, block, flat, z, c, zt, ct, k, dk, k_cat, diag, V, v, A, schur, r,
-     weights, slope, eb, ex) = saved  # fmt: skip
+     g_mean, g_r, g_A) = saved  # fmt: skip
     path = pred._point
     s2 = pred.y_var
     floor = pred.min_variance_orig
-    g = weights.mul_(slope)
-    g_mean = g.sum(0)  # (b,)
-    g_r = (g * ex).sum(0)
     g_schur = torch.where(schur > floor, g_r / (2.0 * r), 0.0)
-    g_A = g.mT @ eb - 2.0 * A * g_schur.unsqueeze(-1)  # (b, nb)
+    g_A = g_A - 2.0 * A * g_schur.unsqueeze(-1)  # (b, nb)
     g_cross = torch.linalg.solve_triangular(
         block.scale_tril, g_A, upper=False, left=False
     )

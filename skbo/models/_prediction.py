@@ -247,6 +247,24 @@ class JointGaussianPosterior(GaussianPosterior):
             self._factors = (Lxb, _cholesky_or_sqrt(schur, self._min_variance))
         return self._factors
 
+    def difference_moments(self) -> tuple[Tensor, Tensor]:
+        """Mean and variance ``(*batch,)`` of ``f(x) - f(x_b)``, one ``x`` and ``x_b``.
+
+        From the block factors (the same floors as the samples): for
+        ``n_b = q = 1`` the samples are ``f(x) - f(x_b) = mu_x - mu_b +
+        (L_xb - L_bb) e_b + L_xx e_x``.
+
+        Returns
+        -------
+        (mean, variance) : Tensors of shape (*batch,)
+        """
+        if self._baseline.mean.shape[-1] != 1 or self._mean_x.shape[-1] != 1:
+            raise ValueError("difference_moments needs one baseline and one new point.")
+        Lxb, Lxx = self._block_factors()
+        gap = Lxb[..., 0, 0] - self._baseline.scale_tril.reshape(())
+        var = gap.square() + Lxx[..., 0, 0].square()
+        return self._mean_x[..., 0] - self._baseline.mean.reshape(()), var
+
     @property
     def scale_tril(self) -> Tensor:
         """Lower Cholesky factor of the joint covariance (materialized)."""

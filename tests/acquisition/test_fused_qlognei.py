@@ -57,20 +57,28 @@ def _autograd(acqf: qLogNoisyExpectedImprovement, X: torch.Tensor):
 
 # NOTE: the categorical-only model has 3 distinct configurations among 25
 # points: without pruning its baseline covariance is singular (on both paths).
+# "single": one baseline point, so the closed form applies.
 @pytest.mark.parametrize(
     ("kind", "prune"),
     [
         (kind, prune)
         for kind in ("matern", "rbf", "fixed-noise", "mixed", "categorical")
-        for prune in (True, False)
+        for prune in (True, False, "single")
         if (kind, prune) != ("categorical", False)
     ],
 )
-def test_matches_autograd_path(kind: str, prune: bool) -> None:
+def test_matches_autograd_path(kind: str, prune: bool | str) -> None:
     model = _model(kind)
-    acqf = qLogNoisyExpectedImprovement(
-        model, X_baseline=model.train_X, prune_baseline=prune
-    )
+    if prune == "single":
+        best = int(model.train_targets.argmax())
+        acqf = qLogNoisyExpectedImprovement(
+            model, X_baseline=model.train_X[best : best + 1]
+        )
+        assert acqf._closed_form_applies()
+    else:
+        acqf = qLogNoisyExpectedImprovement(
+            model, X_baseline=model.train_X, prune_baseline=bool(prune)
+        )
     X = _candidates(model)
     out = acqf.value_and_grad(X)
     assert out is not None
@@ -186,7 +194,9 @@ def test_optimizer_fast_path_finds_the_autograd_optimum(
 @pytest.mark.parametrize("n_samples", [1, 16, 64])
 def test_subsample_matches_autograd_path(n_samples: int) -> None:
     model = _model("matern")
-    acqf = qLogNoisyExpectedImprovement(model, X_baseline=model.train_X)
+    acqf = qLogNoisyExpectedImprovement(
+        model, X_baseline=model.train_X, closed_form=False
+    )
     X = _candidates(model)
     full = acqf.value_and_grad(X)
     with acqf.subsample(n_samples):
@@ -297,3 +307,84 @@ def test_fused_log_ei_results_are_ordinary_tensors() -> None:
     acqf = LogExpectedImprovement(model, best_f=model.train_Y.max())
     values, grad = acqf.value_and_grad(_candidates(model))
     assert not values.is_inference() and not grad.is_inference()
+
+
+def _single_baseline(model: SingleTaskGP, **kwargs):
+    best = int(model.train_targets.argmax())
+    return qLogNoisyExpectedImprovement(
+        model, X_baseline=model.train_X[best : best + 1], **kwargs
+    )
+
+
+@pytest.mark.parametrize("kind", ["matern", "mixed"])
+def test_closed_form_matches_the_monte_carlo_limit(kind: str) -> None:
+    from skbo.sampling import SobolQMCNormalSampler
+
+    model = _model(kind)
+    exact = _single_baseline(model)
+    mc = _single_baseline(
+        model,
+        closed_form=False,
+        sampler=SobolQMCNormalSampler(2**15, seed=0),
+        tau_relu=1e-9,
+    )
+    X = _candidates(model, b=40)[2:]  # away from data: EI well represented
+    with torch.no_grad():
+        a, b = exact(X), mc(X)
+    keep = a > -7.5  # where 2^15 samples resolve the expectation
+    assert int(keep.sum()) >= 6
+    torch.testing.assert_close(a[keep].exp(), b[keep].exp(), rtol=2e-2, atol=0)
+    # Both routes (fused without grad, autograd) of the closed form agree.
+    ref, _ = _autograd(exact, X)
+    torch.testing.assert_close(a, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_closed_form_gradcheck() -> None:
+    model = _model("matern")
+    acqf = _single_baseline(model)
+    X = _candidates(model, b=4)[2:].clone().requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda x: acqf(x), (X,), eps=1e-6, atol=1e-6)
+
+
+def test_closed_form_only_where_it_is_exact() -> None:
+    model = _model("matern")
+    X = _candidates(model)
+    single = _single_baseline(model)
+    assert single._closed_form_applies()
+    with torch.no_grad():
+        v = single(X)
+        # q = 2 samples (one of the pair would still have a closed form,
+        # their maximum does not)
+        assert single(X[:8].reshape(4, 2, -1)).shape == (4,)
+    pending = _single_baseline(model, X_pending=X[2])
+    assert not pending._closed_form_applies()
+    off = _single_baseline(model, closed_form=False)
+    assert not off._closed_form_applies()
+    with torch.no_grad():
+        assert not torch.equal(off(X), v)  # Monte-Carlo estimate instead
+    many = qLogNoisyExpectedImprovement(
+        model, X_baseline=model.train_X, prune_baseline=False
+    )
+    assert not many._closed_form_applies()
+
+
+def test_closed_form_on_a_generic_gaussian_posterior() -> None:
+    from skbo.sampling import SobolQMCNormalSampler
+    from skbo.utils.testing import ToyGPModel
+
+    X = torch.linspace(0, 1, 7, dtype=torch.float64).unsqueeze(-1)
+    model = ToyGPModel(X, torch.sin(6 * X[:, 0]), noise=1e-3)
+    Xb = X[5:6]  # a low point: candidates improve on it
+    exact = qLogNoisyExpectedImprovement(model, X_baseline=Xb, prune_baseline=False)
+    mc = qLogNoisyExpectedImprovement(
+        model,
+        X_baseline=Xb,
+        prune_baseline=False,
+        closed_form=False,
+        sampler=SobolQMCNormalSampler(2**15, seed=0),
+        tau_relu=1e-9,
+    )
+    Xc = torch.tensor([[[0.1]], [[0.26]], [[0.9]]], dtype=torch.float64)
+    with torch.no_grad():
+        a, b = exact(Xc), mc(Xc)
+    torch.testing.assert_close(a.exp(), b.exp(), rtol=2e-2, atol=0)

@@ -133,7 +133,10 @@ def test_qlognei_prefers_unexplored_promising_points():
 def test_qlognei_pending_points_lower_the_value():
     model, X_train = _toy_gp()
     x = torch.tensor([[0.95, 0.9]], dtype=torch.float64)
-    plain = qLogNoisyExpectedImprovement(model, X_train, sampler=_sobol(256))
+    # the same Monte-Carlo estimator with and without the pending point
+    plain = qLogNoisyExpectedImprovement(
+        model, X_train, sampler=_sobol(256), closed_form=False
+    )
     pending = qLogNoisyExpectedImprovement(
         model, X_train, sampler=_sobol(256), X_pending=x
     )
