@@ -142,3 +142,22 @@ def test_bench_point_posterior_runs(tmp_path: Path) -> None:
         "warp_sklearn",
     }
     assert cell["logei_speedup"] > 0 and cell["warp_speedup"] > 0
+
+
+def test_bench_qlognei_closed_form_runs(tmp_path: Path) -> None:
+    from benchmarks.bench_qlognei_closed_form import main
+
+    out = tmp_path / "cf.json"
+    res = main(["--n", "15", "--d", "3", "--repeats", "2", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["cells"][0]["n"] == 15
+    cell = res["cells"][0]
+    assert set(cell["median_s"]) == {
+        "step_closed",
+        "step_mc",
+        "pool_closed",
+        "pool_mc",
+    }
+    assert cell["step_ratio"] > 0 and cell["pool_ratio"] > 0
+    # where the 256 samples resolve the expectation, the two routes agree
+    assert cell["n_resolved"] == 0 or cell["max_log_value_gap"] < 0.5
