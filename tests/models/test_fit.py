@@ -94,7 +94,7 @@ def test_warm_start_converges_in_fewer_iterations(global_random_seed):
     X, Y = _gp_sample(61, [0.3, 0.5, 0.8], 0.05, global_random_seed)
     first = SingleTaskGP(X[:60], Y[:60])
     fit_gp(first)
-    cold = fit_gp(SingleTaskGP(X, Y))
+    cold = fit_gp(SingleTaskGP(X, Y), ftol=1e-6)  # the warm fits' tolerance
     warm_model = SingleTaskGP(X, Y)
     warm = fit_gp(warm_model, warm_start=first)
     assert warm.start == "warm_start" and cold.start == "prior_mode"
@@ -278,3 +278,22 @@ def test_large_cold_fits_start_from_a_subset_fit(monkeypatch):
     fixed = SingleTaskGP(X, Y, train_Yvar=torch.full_like(Y, 1e-2))
     assert fit_gp(fixed).start == "prior_mode"
     assert fit_gp(SingleTaskGP(X[:100], Y[:100])).start == "prior_mode"
+
+
+def test_default_tolerance_is_loose_cold_and_tight_warm(global_random_seed):
+    X, Y = _gp_sample(80, [0.3, 0.5, 0.8], 0.05, global_random_seed)
+    tight = fit_gp(SingleTaskGP(X, Y), ftol=1e-6)
+    cold = fit_gp(SingleTaskGP(X, Y))
+    assert cold.start == "prior_mode"
+    assert cold.n_evaluations <= tight.n_evaluations
+    # the loose tolerance trims the last steps only (loss per observation)
+    assert cold.loss == pytest.approx(tight.loss, abs=2e-3)
+    first = SingleTaskGP(X[:70], Y[:70])
+    fit_gp(first)
+    warm = fit_gp(SingleTaskGP(X, Y), warm_start=first)
+    explicit = fit_gp(SingleTaskGP(X, Y), warm_start=first, ftol=1e-6)
+    assert warm.start == "warm_start"
+    assert warm.n_evaluations == explicit.n_evaluations
+    assert warm.loss == explicit.loss
+    with pytest.raises(ValueError, match="ftol must be None or a positive float"):
+        fit_gp(SingleTaskGP(X, Y), ftol=0.0)
