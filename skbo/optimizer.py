@@ -558,8 +558,10 @@ class Optimizer:
             _as_failure_aware_float(v, i if many else None)
             for i, v in enumerate(values)
         ]
-        for point in points:
-            self.space.validate_point(point)
+        if many:
+            self.space.transform(points)  # validates (column by column)
+        else:
+            self.space.validate_point(points[0])
         for point, value in zip(points, checked_values, strict=True):
             self.Xi.append(list(point))
             self.yi.append(value)

@@ -114,6 +114,20 @@ def test_tell_rejects_point_outside_space() -> None:
         opt.tell([0.5], 1.0)
 
 
+def test_tell_rejects_a_list_with_one_bad_point_and_records_nothing() -> None:
+    opt = make()
+    opt.tell([0.1, 0.2], 1.0)
+    with pytest.raises(ValueError, match=r"point 1: .*outside"):
+        opt.tell([[0.5, 0.5], [0.5, 3.0], [0.2, 0.2]], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"point 0: .*expected a real"):
+        opt.tell([[True, 0.5]], [1.0])
+    with pytest.raises(ValueError, match=r"point 0: .*nan"):
+        opt.tell([[math.nan, 0.5]], [1.0])
+    assert opt.Xi == [[0.1, 0.2]] and opt.yi == [1.0]
+    opt.tell([[0.5, 0.5], [np.float64(0.25), 1]], [2.0, 3.0])  # numpy / int values
+    assert len(opt.Xi) == 3
+
+
 def test_tell_lists_length_mismatch() -> None:
     opt = make()
     with pytest.raises(ValueError, match="as many"):

@@ -158,9 +158,20 @@ class Dimension(ABC):
                [0.25]])
         """
         vals = self._value_list(values)
-        for v in vals:
-            self.validate(v)
+        if not self._plainly_valid(vals):
+            for v in vals:
+                self.validate(v)  # raises with the offending value
         return self._encode(vals)
+
+    def _plainly_valid(self, values: list[Any]) -> bool:
+        """A bulk check that may accept ``values`` without :meth:`validate`.
+
+        ``False`` means "check one by one", not "invalid". NOTE: an
+        ``Optimizer`` encodes its whole history at every ``ask``; per-value
+        checks (abstract-base-class ``isinstance``) were ~1.5 ms of a 25 ms
+        suggestion at 50 points in 6-D.
+        """
+        return False
 
     def _value_list(self, values: Any) -> list[Any]:
         if isinstance(values, np.ndarray):

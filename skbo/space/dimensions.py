@@ -141,6 +141,14 @@ class Real(_Range):
                 f"{self._high!r}]."
             )
 
+    def _plainly_valid(self, values: list[Any]) -> bool:
+        # Python floats and ints (not bools, whose type is bool) within bounds;
+        # NaN fails the comparison and takes the per-value path.
+        if not all(type(v) is float or type(v) is int for v in values):
+            return False
+        a = np.asarray(values, dtype=np.float64)
+        return bool(((a >= self._low) & (a <= self._high)).all())
+
     def inverse_transform(self, codes: npt.ArrayLike) -> list[float]:
         """Decode codes to Python floats (codes outside ``[0, 1]`` are clipped).
 
@@ -264,6 +272,11 @@ class Integer(_Range):
             raise ValueError(
                 f"{self._where()}: {value!r} is outside [{self._low}, {self._high}]."
             )
+
+    def _plainly_valid(self, values: list[Any]) -> bool:
+        if not all(type(v) is int for v in values):
+            return False
+        return all(self._low <= v <= self._high for v in values)
 
     def inverse_transform(self, codes: npt.ArrayLike) -> list[int]:
         """Decode codes to Python ints (the integer whose bin holds each code).

@@ -295,3 +295,22 @@ def test_rvs_checks_n():
 def test_rvs_consumes_a_random_state():
     rng = np.random.RandomState(0)
     assert Real(0, 1).rvs(3, random_state=rng) != Real(0, 1).rvs(3, random_state=rng)
+
+
+@pytest.mark.parametrize(
+    ("dim", "good", "bad", "match"),
+    [
+        (Real(0.0, 1.0, name="a"), [0.0, 1, 0.5], [0.5, 1.5], "1.5 is outside"),
+        (Real(0.0, 1.0, name="a"), [0.5], [0.5, True], "expected a real"),
+        (Real(0.0, 1.0, name="a"), [0.5], [math.nan], "nan is outside"),
+        (Integer(1, 5, name="k"), [1, 5, 3], [1, 6], "6 is outside"),
+        (Integer(1, 5, name="k"), [1], [2, 2.5], "expected an integer"),
+        (Integer(1, 5, name="k"), [1], [False], "expected an integer"),
+    ],
+)
+def test_bulk_transform_checks_like_per_value_validation(dim, good, bad, match):
+    # plain Python numbers take a bulk check; anything else the per-value one
+    mixed = [np.float64(v) if isinstance(dim, Real) else np.int64(v) for v in good]
+    np.testing.assert_array_equal(dim.transform(good), dim.transform(mixed))
+    with pytest.raises(ValueError, match=match):
+        dim.transform(bad)
