@@ -26,7 +26,8 @@ default): ``D = f(x) - f(x_b)`` is normal with mean ``mu_x - mu_b`` and
 variance ``s^2 = var_x + var_b - 2 cov(x, x_b)``, the estimator's limit
 ``tau_relu -> 0, S -> inf`` is ``E[max(D, 0)] = s h(m / s)`` and its log is
 evaluated as LogEI's ``log_h(m / s) + log s``: no Monte-Carlo error, and
-40 % (value and gradient) to 90 % (value only) less time per call.
+(256 samples, n = 50, d = 6) 12 % less time per value-and-gradient call on 10
+candidates and 80 % less for the values of a 512-point raw pool.
 """
 
 from __future__ import annotations
