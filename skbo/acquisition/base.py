@@ -219,6 +219,27 @@ class MCAcquisitionFunction(AcquisitionFunction):
         self._sample_limit: int | None = None
         self.set_X_pending(X_pending)
 
+    @property
+    def samples_single_points(self) -> bool:
+        """Whether the values of single points ``(b, 1, d)`` are sample averages.
+
+        ``False`` where a closed form replaces the samples (qLogNEI over one
+        baseline point, see :class:`~skbo.acquisition.qLogNoisyExpectedImprovement`):
+        :meth:`subsample` then changes nothing, and the acquisition optimizer
+        scores its raw pool in one exact pass instead of screening it with
+        fewer samples first.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from skbo.utils.testing import MockModel, MockPosterior
+        >>> from skbo.acquisition import qSimpleRegret
+        >>> acqf = qSimpleRegret(MockModel(MockPosterior(torch.zeros(1, 1))))
+        >>> acqf.samples_single_points
+        True
+        """
+        return True
+
     @contextmanager
     def subsample(self, n_samples: int | None) -> Iterator[None]:
         """Evaluate with only the first ``n_samples`` base samples inside the block.

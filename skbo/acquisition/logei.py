@@ -212,6 +212,11 @@ class qLogNoisyExpectedImprovement(_NoisyImprovementAcquisitionFunction):
             and self.X_pending is None
         )
 
+    @property
+    def samples_single_points(self) -> bool:
+        """``False`` while the closed form applies (one baseline point, no pending)."""
+        return not self._closed_form_applies()
+
     def _evaluate(self, posterior: Posterior) -> Tensor:
         moments = self._difference_moments(posterior)
         if moments is None:

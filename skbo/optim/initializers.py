@@ -255,7 +255,8 @@ def _screening(
     The acquisition's own ``subsample(n_samples)`` context (see
     :meth:`skbo.acquisition.MCAcquisitionFunction.subsample`), or ``None``
     when screening would change nothing: ``n_samples`` is ``None``, the
-    function has no ``subsample``, or its sampler has no more samples.
+    function has no ``subsample``, its sampler has no more samples, or its
+    single-point values are exact (``samples_single_points`` is False).
 
     Parameters
     ----------
@@ -277,6 +278,8 @@ def _screening(
     total = getattr(getattr(acq_function, "sampler", None), "sample_shape", None)
     if n_samples is None or subsample is None:
         return None
+    if not getattr(acq_function, "samples_single_points", True):
+        return None  # exact values: one pass, no re-scoring
     if isinstance(total, int) and total <= n_samples:
         return None
     block: AbstractContextManager[None] = subsample(n_samples)

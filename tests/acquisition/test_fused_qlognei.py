@@ -388,3 +388,29 @@ def test_closed_form_on_a_generic_gaussian_posterior() -> None:
     with torch.no_grad():
         a, b = exact(Xc), mc(Xc)
     torch.testing.assert_close(a.exp(), b.exp(), rtol=2e-2, atol=0)
+
+
+def test_pool_of_a_closed_form_is_scored_in_one_exact_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from skbo.optim import initializers
+
+    model = _model("matern")
+    bounds = torch.stack([torch.zeros(3), torch.ones(3)]).double()
+    calls: list[int | None] = []
+    original = initializers.evaluate_batched
+
+    def spy(acqf, X, batch_limit):
+        calls.append(acqf._sample_limit)
+        return original(acqf, X, batch_limit)
+
+    monkeypatch.setattr(initializers, "evaluate_batched", spy)
+    exact = _single_baseline(model)
+    assert not exact.samples_single_points
+    initializers.gen_initial_conditions(exact, bounds, 4, 64, seed=0)
+    assert calls == [None]  # no screening with fewer samples, no re-scoring
+    calls.clear()
+    sampled = _single_baseline(model, closed_form=False)
+    assert sampled.samples_single_points
+    initializers.gen_initial_conditions(sampled, bounds, 4, 64, seed=0)
+    assert calls == [64, None]  # screened, then the best re-scored

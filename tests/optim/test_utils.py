@@ -107,7 +107,9 @@ def test_screening_block_only_when_it_saves_samples() -> None:
     small = qLogNoisyExpectedImprovement(
         model, X_baseline=X, sampler=SobolQMCNormalSampler(32, seed=0)
     )
-    big = qLogNoisyExpectedImprovement(model, X_baseline=X)
+    big = qLogNoisyExpectedImprovement(model, X_baseline=X, closed_form=False)
+    exact = qLogNoisyExpectedImprovement(model, X_baseline=X[:1])
+    assert screening(exact, 16) is None  # closed form: nothing to screen with
     assert screening(lambda Z: Z.sum(), 16) is None  # no ``subsample``
     assert screening(big, None) is None
     assert screening(small, 32) is None  # no fewer samples
