@@ -179,6 +179,50 @@ def _time_table(
     return table(["problem", *tools], rows)
 
 
+#: The core's speed target (issue 3): at least 2x faster than the faster of these.
+TARGET_TOOL = "skbo-core"
+TARGET_REFERENCES = ("botorch", "optuna-gp")
+
+
+def _timed(c: dict[str, Any] | None) -> bool:
+    return c is not None and not c.get("skipped") and not c.get("error")
+
+
+def target_rows(
+    grid: dict[tuple[int, int], dict[str, dict[str, Any]]],
+) -> list[list[str]]:
+    """Per cell: the core's time, the faster reference's, their ratio, and in how
+    many histories the core's suggested point is better than each reference's
+    (repeat r of every tool starts from history r)."""
+    rows = []
+    for (d, n), by_tool in sorted(grid.items()):
+        core = by_tool.get(TARGET_TOOL)
+        refs = [t for t in TARGET_REFERENCES if _timed(by_tool.get(t))]
+        if core is None or not _timed(core) or not refs:
+            continue
+        fastest = min(refs, key=lambda t: float(by_tool[t]["median_time"]))
+        ratio = by_tool[fastest]["median_time"] / core["median_time"]
+        mine = np.asarray(core["suggested_values"])
+        better = []
+        for t in TARGET_REFERENCES:
+            theirs = np.asarray(by_tool[t]["suggested_values"]) if t in refs else None
+            if theirs is None or theirs.shape != mine.shape:
+                better.append("")
+                continue
+            better.append(f"{int((mine < theirs).sum())}/{mine.size}")
+        rows.append(
+            [
+                str(d),
+                str(n),
+                fmt(core["median_time"]),
+                f"{fmt(by_tool[fastest]['median_time'])} ({fastest})",
+                f"**{ratio:.2f}**" if ratio >= 2.0 else f"{ratio:.2f}",
+                *better,
+            ]
+        )
+    return rows
+
+
 def render_overhead(
     files: Sequence[dict[str, Any]],
     img: Path,
@@ -232,6 +276,27 @@ def render_overhead(
         "",
         table(["d", "n", "history best", *tools], value_rows),
     ]
+    target = target_rows(grid)
+    if target:
+        out += [
+            "",
+            f"The core's speed target: the faster of {' and '.join(TARGET_REFERENCES)} "
+            f"over {TARGET_TOOL} (bold: at least 2); and in how many histories "
+            f"{TARGET_TOOL}'s suggested point has a lower objective value than each "
+            "reference's (the same history for every tool in a repeat):",
+            "",
+            table(
+                [
+                    "d",
+                    "n",
+                    f"{TARGET_TOOL} (s)",
+                    "faster reference (s)",
+                    "ratio",
+                    *[f"better than {t}" for t in TARGET_REFERENCES],
+                ],
+                target,
+            ),
+        ]
     errors = [
         f"* {c['tool']} d={c['d']} n={c['n']}: `{c['error'].splitlines()[0]}`"
         for c in cells

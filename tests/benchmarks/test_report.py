@@ -231,3 +231,26 @@ def test_report_rewrites_the_readme_summary(tmp_path: Path) -> None:
     bare.write_text("# nothing\n")
     with pytest.raises(SystemExit, match="no '<!-- benchmarks:start -->'"):
         report.main([*paths, "--out", str(out), "--readme", str(bare)])
+
+
+def test_overhead_target_rows_compare_the_core_with_the_faster_reference() -> None:
+    def cell(tool: str, t: float, values: list[float]) -> dict[str, Any]:
+        return {"tool": tool, "median_time": t, "suggested_values": values}
+
+    grid = {
+        (6, 50): {
+            "skbo-core": cell("skbo-core", 0.02, [0.1, 0.5, 0.3]),
+            "botorch": cell("botorch", 0.3, [0.2, 0.4, 0.9]),
+            "optuna-gp": cell("optuna-gp", 0.05, [0.0, 0.6, 0.2]),
+        },
+        (6, 200): {
+            "skbo-core": cell("skbo-core", 0.1, [0.1]),
+            "botorch": {"tool": "botorch", "skipped": "slow"},
+            "optuna-gp": cell("optuna-gp", 0.15, [0.3]),
+        },
+        (6, 1000): {"optuna-gp": cell("optuna-gp", 1.0, [0.0])},  # no core: no row
+    }
+    rows = report.target_rows(grid)
+    assert rows[0] == ["6", "50", "0.02", "0.05 (optuna-gp)", "**2.50**", "2/3", "1/3"]
+    assert rows[1] == ["6", "200", "0.1", "0.15 (optuna-gp)", "1.50", "", "1/1"]
+    assert len(rows) == 2
