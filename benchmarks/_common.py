@@ -10,9 +10,11 @@ import json
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -174,3 +176,63 @@ def _json_default(obj: Any) -> Any:
 def log(message: str) -> None:
     """Progress line on stderr (stdout stays clean)."""
     print(message, file=sys.stderr, flush=True)
+
+
+def timed_block(fn: Callable[[], object], block: int = 10) -> float:
+    """Seconds per call over ``block`` back-to-back calls (as in an L-BFGS-B loop).
+
+    NOTE: single calls interleaved with other variants ran about 1.6x slower
+    (cold caches) than calls in a row.
+    """
+    t0 = time.perf_counter()
+    for _ in range(block):
+        fn()
+    return (time.perf_counter() - t0) / block
+
+
+def interleaved_medians(
+    variants: dict[str, Callable[[], object]], repeats: int
+) -> dict[str, float]:
+    """Median seconds per call of each variant: warmed up, then blocks interleaved."""
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    for fn in variants.values():
+        fn()  # warm up
+    for _ in range(repeats):
+        for name, fn in variants.items():
+            times[name].append(timed_block(fn))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def run_micro_cells(
+    suite: str,
+    argv: Sequence[str] | None,
+    description: str,
+    *,
+    n: Sequence[int],
+    d: Sequence[int],
+    repeats: int,
+    cell: Callable[[int, int, int], dict[str, Any]],
+    header: str,
+    row: Callable[[dict[str, Any]], str],
+) -> dict[str, Any]:
+    """CLI of a per-call micro-benchmark: every (n, d) cell, a table, the JSON."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--n", type=int, nargs="+", default=list(n))
+    p.add_argument("--d", type=int, nargs="+", default=list(d))
+    p.add_argument("--repeats", type=int, default=repeats)
+    p.add_argument("--out", default=f"benchmarks/results/{suite}_quick.json")
+    args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
+    limit_torch_threads()
+    results: dict[str, Any] = {
+        **metadata(f"bench_{suite}", list(argv or []), "full"),
+        "cells": [],
+    }
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for dd in args.d:
+        for nn in args.n:
+            c = cell(nn, dd, args.repeats)
+            results["cells"].append(c)
+            print(row(c), flush=True)
+    save(Path(args.out), results)
+    return results

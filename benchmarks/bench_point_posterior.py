@@ -16,30 +16,13 @@ vectorized Yeo-Johnson warp against scikit-learn's ``PowerTransformer`` on
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
-import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks import _common
 from benchmarks.overhead import smooth
-
-
-def _timed(fn: Callable[[], object], block: int = 10) -> float:
-    """Seconds per call over ``block`` back-to-back calls (as in an L-BFGS-B loop).
-
-    NOTE: single calls interleaved with the other variants ran about 1.6x
-    slower (cold caches after scikit-learn's warp) than calls in a row.
-    """
-    t0 = time.perf_counter()
-    for _ in range(block):
-        fn()
-    return (time.perf_counter() - t0) / block
 
 
 def cell(n: int, d: int, repeats: int) -> dict[str, Any]:
@@ -78,14 +61,8 @@ def cell(n: int, d: int, repeats: int) -> dict[str, Any]:
         "warp_skbo": lambda: power_warp(values),
         "warp_sklearn": sklearn_warp,
     }
-    times: dict[str, list[float]] = {k: [] for k in variants}
-    for fn in variants.values():
-        fn()  # warm up
-    for _ in range(repeats):
-        for name, fn in variants.items():
-            times[name].append(_timed(fn))
+    med = _common.interleaved_medians(variants, repeats)
     pred._point = fused_path
-    med = {k: statistics.median(v) for k, v in times.items()}
     return {
         "n": n,
         "d": d,
@@ -95,34 +72,29 @@ def cell(n: int, d: int, repeats: int) -> dict[str, Any]:
     }
 
 
+def _row(c: dict[str, Any]) -> str:
+    m = c["median_s"]
+    return (
+        f"| {c['n']} | {c['d']} | {m['logei_fused'] * 1e3:.3f} | "
+        f"{m['logei_general'] * 1e3:.3f} | {c['logei_speedup']:.2f}x | "
+        f"{m['warp_skbo'] * 1e3:.3f} | {m['warp_sklearn'] * 1e3:.3f} |"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run every cell; print a table and save the JSON."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, nargs="+", default=[30, 200])
-    p.add_argument("--d", type=int, nargs="+", default=[6, 20])
-    p.add_argument("--repeats", type=int, default=200)
-    p.add_argument("--out", default="benchmarks/results/point_posterior_quick.json")
-    args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
-    _common.limit_torch_threads()
-    results: dict[str, Any] = {
-        **_common.metadata("bench_point_posterior", list(argv or []), "full"),
-        "cells": [],
-    }
-    print("| n | d | LogEI fused ms | general ms | ratio | warp skbo ms | sklearn ms |")
-    print("|---|---|---|---|---|---|---|")
-    for d in args.d:
-        for n in args.n:
-            c = cell(n, d, args.repeats)
-            results["cells"].append(c)
-            m = c["median_s"]
-            print(
-                f"| {n} | {d} | {m['logei_fused'] * 1e3:.3f} | "
-                f"{m['logei_general'] * 1e3:.3f} | {c['logei_speedup']:.2f}x | "
-                f"{m['warp_skbo'] * 1e3:.3f} | {m['warp_sklearn'] * 1e3:.3f} |",
-                flush=True,
-            )
-    _common.save(Path(args.out), results)
-    return results
+    return _common.run_micro_cells(
+        "point_posterior",
+        argv,
+        __doc__.splitlines()[0],
+        n=(30, 200),
+        d=(6, 20),
+        repeats=200,
+        cell=cell,
+        header="| n | d | LogEI fused ms | general ms | ratio | warp skbo ms | "
+        "sklearn ms |",
+        row=_row,
+    )
 
 
 if __name__ == "__main__":

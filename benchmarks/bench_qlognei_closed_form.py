@@ -21,26 +21,13 @@ the Monte-Carlo error the closed form removes.
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import sys
-import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks import _common
 from benchmarks.overhead import smooth
-
-
-def _timed(fn: Callable[[], object], block: int = 10) -> float:
-    """Seconds per call over ``block`` back-to-back calls."""
-    t0 = time.perf_counter()
-    for _ in range(block):
-        fn()
-    return (time.perf_counter() - t0) / block
 
 
 def cell(n: int, d: int, repeats: int) -> dict[str, Any]:
@@ -82,18 +69,13 @@ def cell(n: int, d: int, repeats: int) -> dict[str, Any]:
         "pool_closed": lambda: raw_pool(True),
         "pool_mc": lambda: raw_pool(False),
     }
-    times: dict[str, list[float]] = {k: [] for k in variants}
     with model.pinned_predictor():
-        for fn in variants.values():
-            fn()  # warm up (caches of the baseline block and samples)
-        for _ in range(repeats):
-            for name, fn in variants.items():
-                times[name].append(_timed(fn))
+        # (the warm-up builds the caches of the baseline block and samples)
+        med = _common.interleaved_medians(variants, repeats)
         with torch.no_grad():
             exact, sampled = acqf[True](pool), acqf[False](pool)
     resolved = exact > -7.0
     gap = (exact - sampled).abs()[resolved]
-    med = {k: statistics.median(v) for k, v in times.items()}
     return {
         "n": n,
         "d": d,
@@ -105,39 +87,31 @@ def cell(n: int, d: int, repeats: int) -> dict[str, Any]:
     }
 
 
+def _row(c: dict[str, Any]) -> str:
+    m = c["median_s"]
+    return (
+        f"| {c['n']} | {c['d']} | {m['step_closed'] * 1e3:.3f} | "
+        f"{m['step_mc'] * 1e3:.3f} | {c['step_ratio']:.2f} | "
+        f"{m['pool_closed'] * 1e3:.3f} | {m['pool_mc'] * 1e3:.3f} | "
+        f"{c['pool_ratio']:.2f} | {c['max_log_value_gap']:.3g} "
+        f"({c['n_resolved']} points) |"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run every cell; print a table and save the JSON."""
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, nargs="+", default=[50])
-    p.add_argument("--d", type=int, nargs="+", default=[6, 20])
-    p.add_argument("--repeats", type=int, default=100)
-    p.add_argument("--out", default="benchmarks/results/qlognei_closed_form_quick.json")
-    args = p.parse_args(list(sys.argv[1:] if argv is None else argv))
-    _common.limit_torch_threads()
-    results: dict[str, Any] = {
-        **_common.metadata("bench_qlognei_closed_form", list(argv or []), "full"),
-        "cells": [],
-    }
-    print(
-        "| n | d | step closed ms | step MC ms | ratio | pool closed ms | "
-        "pool MC ms | ratio | max MC error (log) |"
+    return _common.run_micro_cells(
+        "qlognei_closed_form",
+        argv,
+        __doc__.splitlines()[0],
+        n=(50,),
+        d=(6, 20),
+        repeats=100,
+        cell=cell,
+        header="| n | d | step closed ms | step MC ms | ratio | pool closed ms | "
+        "pool MC ms | ratio | max MC error (log) |",
+        row=_row,
     )
-    print("|---|---|---|---|---|---|---|---|---|")
-    for d in args.d:
-        for n in args.n:
-            c = cell(n, d, args.repeats)
-            results["cells"].append(c)
-            m = c["median_s"]
-            print(
-                f"| {n} | {d} | {m['step_closed'] * 1e3:.3f} | "
-                f"{m['step_mc'] * 1e3:.3f} | {c['step_ratio']:.2f} | "
-                f"{m['pool_closed'] * 1e3:.3f} | {m['pool_mc'] * 1e3:.3f} | "
-                f"{c['pool_ratio']:.2f} | {c['max_log_value_gap']:.3g} "
-                f"({c['n_resolved']} points) |",
-                flush=True,
-            )
-    _common.save(Path(args.out), results)
-    return results
 
 
 if __name__ == "__main__":

@@ -221,8 +221,10 @@ class qLogNoisyExpectedImprovement(_NoisyImprovementAcquisitionFunction):
         moments = self._difference_moments(posterior)
         if moments is None:
             return super()._evaluate(posterior)
+        from skbo.acquisition._fused import _floor  # analytic LogEI's floor
+
         mean, var = moments
-        sigma = var.clamp_min(_variance_floor(var)).sqrt()
+        sigma = var.clamp_min(_floor(var)).sqrt()
         return log_h(mean / sigma) + torch.log(sigma)
 
     def _difference_moments(self, posterior: Posterior) -> tuple[Tensor, Tensor] | None:
@@ -276,8 +278,3 @@ class qLogNoisyExpectedImprovement(_NoisyImprovementAcquisitionFunction):
         from skbo.acquisition._fused import fused_qlognei_value_and_grad
 
         return fused_qlognei_value_and_grad(self, X)
-
-
-def _variance_floor(var: Tensor) -> float:
-    """Smallest variance of the closed form (as analytic LogEI's)."""
-    return 1e-12 if var.dtype == torch.float64 else 1e-10
