@@ -414,3 +414,17 @@ def test_pool_of_a_closed_form_is_scored_in_one_exact_pass(
     assert sampled.samples_single_points
     initializers.gen_initial_conditions(sampled, bounds, 4, 64, seed=0)
     assert calls == [64, None]  # screened, then the best re-scored
+
+
+def test_difference_moments_needs_one_baseline_and_one_new_point() -> None:
+    model = _model("matern")
+    X = _candidates(model, b=4)
+    one = model.joint_posterior(model.train_X[:1], X)
+    mean, var = one.difference_moments()
+    assert mean.shape == var.shape == (4,) and bool((var > 0).all())
+    two = model.joint_posterior(model.train_X[:2], X)
+    with pytest.raises(ValueError, match="one baseline and one new point"):
+        two.difference_moments()
+    pair = model.joint_posterior(model.train_X[:1], X.reshape(2, 2, -1))
+    with pytest.raises(ValueError, match="one baseline and one new point"):
+        pair.difference_moments()
