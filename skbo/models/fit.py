@@ -38,10 +38,10 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import torch
 from gpytorch.likelihoods import FixedNoiseGaussianLikelihood
 from gpytorch.priors import LogNormalPrior
-from scipy.optimize import minimize
 from torch import Tensor
 
 from skbo.exceptions import NumericsWarning, OptimizationWarning
@@ -49,6 +49,7 @@ from skbo.models._fit_fused import FusedMAP, build_fused
 from skbo.models._prediction import prior_mean
 from skbo.models.gp import SingleTaskGP
 from skbo.models.kernels import kernel_matrix
+from skbo.utils.lbfgsb import run_lbfgsb
 from skbo.utils.threads import limit_threads
 
 __all__ = ["FitResult", "fit_gp", "get_fitted_model"]
@@ -185,9 +186,11 @@ class _MAPObjective:
                 if name in values:
                     p.copy_(values[name])
 
-    def bounds(self) -> list[tuple[float | None, float | None]] | None:
-        """Box bounds for raw parameters whose constraint is not a transform."""
-        out: list[tuple[float | None, float | None]] = []
+    def bounds(self) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """Box bounds ``(lower, upper)`` of the raw parameters (``-inf``/``inf``
+        for none; only constraints that are not a transform bound them)."""
+        lower: list[float] = []
+        upper: list[float] = []
         constraints = {
             name: c
             for name, _, c in cast(Any, self.model).named_parameters_and_constraints()
@@ -195,15 +198,12 @@ class _MAPObjective:
         for name, p in zip(self.names, self.params, strict=True):
             c = constraints.get(name)
             if c is None or c.enforced:
-                out.extend([(None, None)] * p.numel())
+                lower += [-math.inf] * p.numel()
+                upper += [math.inf] * p.numel()
                 continue
-            lo = torch.as_tensor(c.lower_bound).expand_as(p).reshape(-1).tolist()
-            hi = torch.as_tensor(c.upper_bound).expand_as(p).reshape(-1).tolist()
-            out.extend(
-                (None if math.isinf(a) else a, None if math.isinf(b) else b)
-                for a, b in zip(lo, hi, strict=True)
-            )
-        return None if all(b == (None, None) for b in out) else out
+            lower += torch.as_tensor(c.lower_bound).expand_as(p).reshape(-1).tolist()
+            upper += torch.as_tensor(c.upper_bound).expand_as(p).reshape(-1).tolist()
+        return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
 
     def _log_prior(self) -> Tensor:
         total = self.X.new_zeros(())
@@ -408,13 +408,15 @@ def fit_gp(
         for label, values in starts:
             objective.load(values)
             try:
-                res = minimize(
+                lb, ub = objective.bounds()
+                res = run_lbfgsb(
                     objective,
                     objective.get(),
-                    jac=True,
-                    method="L-BFGS-B",
-                    bounds=objective.bounds(),
-                    options={"maxiter": max_iter, "ftol": _tolerance(ftol, label)},
+                    lb,
+                    ub,
+                    maxiter=max_iter,
+                    ftol=_tolerance(ftol, label),
+                    gtol=1e-5,  # SciPy's default
                 )
             except (_NumericalFailure, torch.linalg.LinAlgError) as err:  # type: ignore[attr-defined]
                 failures.append(f"{label}: {err}")

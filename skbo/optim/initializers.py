@@ -320,7 +320,7 @@ def gen_initial_conditions(
     fixed_features: Mapping[int, float] | None = None,
     discrete: MixedSpec | None = None,
     seed: int | None = None,
-    batch_limit: int = 512,
+    batch_limit: int = 1024,
     eta: float = 2.0,
     perturb_std: float = 0.05,
     screen_samples: int | None = 64,
@@ -346,7 +346,7 @@ def gen_initial_conditions(
         removed).
     seed : int or None, default=None
         Seed of the Sobol scrambling and of the random choices.
-    batch_limit : int, default=512
+    batch_limit : int, default=1024
         Largest t-batch of one acquisition call.
     eta : float, default=2.0
         Boltzmann inverse temperature (see :func:`initialize_q_batch`).

@@ -65,7 +65,7 @@ class _Options:
     screen_samples: int | None = 64
     ftol: float = 1e-6
     gtol: float = 1e-5
-    batch_limit: int = 512
+    batch_limit: int = 1024
     n_threads: int | None = 1
     eta: float = 2.0
     perturb_std: float = 0.05
@@ -168,7 +168,9 @@ def optimize_acqf(
         all), ``maxiter`` (50: iterations of the refinement), ``maxfun``
         (``2 * maxiter``), ``ftol``
         (1e-6) and ``gtol`` (1e-5) (L-BFGS-B tolerances), ``batch_limit``
-        (512: largest t-batch per acquisition call), ``n_threads`` (1: torch
+        (1024: largest t-batch per acquisition call; the default raw pool,
+        512 Sobol points and up to 256 observations, is one call),
+        ``n_threads`` (1: torch
         threads; ``None`` leaves them), ``eta`` (2.0: Boltzmann inverse
         temperature), ``perturb_std`` (0.05: relative std of perturbed
         incumbents), ``n_polish`` (3: projected points polished by local

@@ -212,10 +212,12 @@ def test_untransformed_constraints_become_bounds():
     kernel = Matern52Kernel(1, lengthscale_constraint=GreaterThan(0.5, transform=None))
     kernel.lengthscale = 0.8
     model = SingleTaskGP(X, Y, covar_module=kernel)
-    assert _MAPObjective(model).bounds() is not None
+    lower, upper = _MAPObjective(model).bounds()
+    assert np.isfinite(lower).sum() == 1 and not np.isfinite(upper).any()
     fit_gp(model)
     assert float(model.covar_module.lengthscale.detach()) >= 0.5 - 1e-12
-    assert _MAPObjective(SingleTaskGP(X, Y)).bounds() is None
+    lower, upper = _MAPObjective(SingleTaskGP(X, Y)).bounds()
+    assert np.isneginf(lower).all() and np.isposinf(upper).all()
 
 
 def test_threads_restored_and_model_in_eval_mode():
