@@ -335,7 +335,9 @@ def fit_gp(
     """Fit a GP's hyperparameters by maximum a posteriori (MAP) estimation.
 
     Minimizes the negative log marginal likelihood minus the log priors with
-    ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)`` over the flattened
+    SciPy's L-BFGS-B
+    (:func:`skbo.utils.lbfgsb.run_lbfgsb`: the iterates of
+    ``scipy.optimize.minimize(method="L-BFGS-B", jac=True)``) over the flattened
     raw parameters, starting from ``warm_start`` (if given) and otherwise from
     the prior mode (for more than 400 observations: from a fit on a random
     subset of 256 of them, which saves 20-40 % of a cold fit). A failed run
