@@ -62,7 +62,7 @@ def render_regret(
     budgets = ", ".join(
         str(b) for b in sorted({f["settings"]["budget"] for f in files})
     )
-    n_seeds = len({r["seed"] for r in runs})
+    seeds_text, seeds_table = seed_counts(by, list(problems), tools)
 
     regret, medians = summary_table(
         by, list(problems), tools, lambda r: r["regret"], lower_is_better=True
@@ -71,14 +71,14 @@ def render_regret(
     if headlines is not None:
         headlines += [
             f"**Simple regret** on {len(problems)} synthetic problems (budget "
-            f"{budgets}, {n_seeds} seeds): rank of each tool's median regret per "
+            f"{budgets}, {seeds_text}): rank of each tool's median regret per "
             "problem (1 = best) and the problems where it is best:",
             ranks,
         ]
     out = [
         "## Simple regret on synthetic problems",
         "",
-        f"Budget {budgets} evaluations, {n_seeds} seed(s). Simple regret = noise-free "
+        f"Budget {budgets} evaluations, {seeds_text}. Simple regret = noise-free "
         "value of the recommended point (for every tool its best *observed* point) "
         "minus the known optimum; median [q25, q75] over seeds; lower is better; the "
         "best median of each problem in bold. Where a tool was run in several "
@@ -87,6 +87,17 @@ def render_regret(
         "",
         regret,
         "",
+        *(
+            []
+            if seeds_table is None
+            else [
+                "Seeds per tool (the tools were not all run on the same number "
+                "of seeds; every seed a tool was run on counts):",
+                "",
+                seeds_table,
+                "",
+            ]
+        ),
         "Rank of the median regret per problem (1 = best, ties averaged; a tool "
         "without a finished run ranks last):",
         "",
@@ -132,6 +143,42 @@ def render_regret(
             f"{fmt(s['optimum'], 6)}): {s['description']}"
         )
     return "\n".join(out + footer(files))
+
+
+def seed_counts(
+    by: Groups, problems: Sequence[str], tools: Sequence[str]
+) -> tuple[str, str | None]:
+    """``("N seeds", None)`` when every tool has N seeds on every problem, else
+    ``("N1-N2 seeds", table of each tool's seed counts)``.
+
+    Examples
+    --------
+    >>> by = {("p", "a"): [{"seed": 0}, {"seed": 1}], ("p", "b"): [{"seed": 0}]}
+    >>> seed_counts(by, ["p"], ["a", "b"])[0]
+    '1-2 seeds per tool and problem'
+    >>> seed_counts({("p", "a"): [{"seed": 0}]}, ["p"], ["a"])
+    ('1 seed(s)', None)
+    """
+    counts = {
+        (p, t): len({r["seed"] for r in by.get((p, t), [])})
+        for p in problems
+        for t in tools
+    }
+    values = sorted(set(counts.values()))
+    if len(values) <= 1:
+        return f"{values[0] if values else 0} seed(s)", None
+    cells = []
+    for t in tools:
+        own = sorted({counts[p, t] for p in problems})
+        cells.append(str(own[0]) if len(own) == 1 else f"{own[0]}-{own[-1]}")
+    table = "\n".join(
+        [
+            "|  | " + " | ".join(tools) + " |",
+            "|---|" + "---|" * len(tools),
+            "| seeds | " + " | ".join(cells) + " |",
+        ]
+    )
+    return f"{values[0]}-{values[-1]} seeds per tool and problem", table
 
 
 def _model_recommendation(

@@ -201,6 +201,9 @@ def test_report_renders_every_suite(tmp_path: Path) -> None:
     assert "1 (2×)" in page  # botorch time relative to skbo's in the same run
     assert "| mean rank |" in page and "skipped" in page
     assert "| expected wins |" in page
+    # botorch ran one seed (a failed run), the others three: counts are shown
+    assert "1-3 seeds per tool and problem" in page
+    assert "| seeds | 3 | 3 | 1 |" in page
     assert "python -m benchmarks.regret --full" in page  # how to reproduce
     assert "--quick" not in page.split("## Simple")[0]  # full results: no smoke banner
     assert (
@@ -254,3 +257,17 @@ def test_overhead_target_rows_compare_the_core_with_the_faster_reference() -> No
     assert rows[0] == ["6", "50", "0.02", "0.05 (optuna-gp)", "**2.50**", "2/3", "1/3"]
     assert rows[1] == ["6", "200", "0.1", "0.15 (optuna-gp)", "1.50", "", "1/1"]
     assert len(rows) == 2
+
+
+def test_seed_counts_per_tool_when_they_differ() -> None:
+    by = {
+        ("p", "a"): [{"seed": s} for s in range(4)],
+        ("q", "a"): [{"seed": s} for s in range(2)],
+        ("p", "b"): [{"seed": s} for s in range(4)],
+        ("q", "b"): [{"seed": s} for s in range(4)],
+    }
+    text, table = report.seed_counts(by, ["p", "q"], ["a", "b"])
+    assert text == "2-4 seeds per tool and problem"
+    assert table is not None and "| seeds | 2-4 | 4 |" in table
+    same = {k: v for k, v in by.items() if k[0] == "p"}
+    assert report.seed_counts(same, ["p"], ["a", "b"]) == ("4 seed(s)", None)
