@@ -484,6 +484,7 @@ class Optimizer:
                 q=n - len(explore),
                 discrete=self._mixed_spec(),
                 X_avoid=X,
+                X_baseline=X,
                 **kwargs,
             )
             candidates = torch.cat([candidates, found.detach()])

@@ -349,3 +349,24 @@ def test_search_ignores_the_units_and_offset_of_the_loss() -> None:
     run(plain, heavy, 9)
     run(scaled, lambda x: 1000.0 * heavy(x) - 3.0, 9)
     np.testing.assert_allclose(plain.Xi, scaled.Xi, atol=1e-6)
+
+
+def test_observations_seed_the_acquisition_optimizer(monkeypatch) -> None:
+    # NOTE: the default analytic LogEI has no X_baseline of its own; without
+    # the observations the restarts never start next to the incumbent.
+    import skbo.optim as optim
+
+    seen: list[torch.Tensor] = []
+    original = optim.optimize_acqf
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["X_baseline"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(optim, "optimize_acqf", spy)
+    opt = make(n_initial_points=3)
+    run(opt, quadratic, 5)
+    assert len(seen) == 2
+    assert seen[-1].shape == (4, 2)
+    expected = torch.as_tensor(opt.space.transform(opt.Xi[:4]), dtype=seen[-1].dtype)
+    assert torch.equal(seen[-1], expected)

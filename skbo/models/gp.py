@@ -11,8 +11,8 @@ standardized ``(y - mu) / sigma`` as ``f + eps`` with ``f ~ GP(c, k)``
 Defaults (see :mod:`skbo.models.defaults`): ARD Matern-5/2 (or RBF) with a
 ``LogNormal(max(0, sqrt(2) + log(d) / 2 - 3), 1)`` lengthscale prior (median
 1 up to ``d = 24``, then the mode of Hvarfner et al. 2024's prior) and
-``lengthscale >= 0.025``; Gaussian noise with a
-``LogNormal(-4, 1)`` prior and ``noise >= 1e-4``; known per-point noise when
+``lengthscale >= 0.025``; Gaussian noise with a ``LogNormal(-4, 1)`` prior
+and ``noise >= 1e-6`` (1e-4 in float32); known per-point noise when
 ``train_Yvar`` is given. Hyperparameters start at the prior mode.
 """
 
@@ -201,7 +201,7 @@ class SingleTaskGP(ExactGP, Model):  # type: ignore[misc]
                 )
         transform = Standardize(Y) if standardize else None
         Ys, Yvars = transform(Y, Yvar) if transform is not None else (Y, Yvar)
-        super().__init__(X, Ys, default_likelihood(Yvars))
+        super().__init__(X, Ys, default_likelihood(Yvars, dtype=Y.dtype))
         self.mean_module = ConstantMean()
         self.covar_module = (
             covar_module

@@ -5,8 +5,9 @@ Notation
 ``d``: columns; ``bounds``: ``(2, d)``; ``N``: raw (Sobol) samples;
 ``R``: restarts; ``f_i``: acquisition value of pool point ``i``.
 
-The pool is ``N`` scrambled Sobol points plus the most recent rows of the
-acquisition function's ``X_baseline``, evaluated in one batched call. The
+The pool is ``N`` scrambled Sobol points plus the most recent observed points
+(``X_baseline``: given, or the acquisition function's own), evaluated in one
+batched call. The
 ``R`` starting points are
 
 * the ``n_best`` best pool points,
@@ -324,15 +325,14 @@ def gen_initial_conditions(
     eta: float = 2.0,
     perturb_std: float = 0.05,
     screen_samples: int | None = 64,
+    X_baseline: Tensor | None = None,
 ) -> InitialConditions:
     """Evaluate a Sobol pool (plus baseline rows) and choose the restarts.
 
     Parameters
     ----------
     acq_function : callable
-        Maps ``(b, 1, d)`` to ``(b,)``; its optional ``X_baseline`` ``(n, d)``
-        rows (the most recent ``max(num_restarts, raw_samples // 2)``) join the
-        pool.
+        Maps ``(b, 1, d)`` to ``(b,)``.
     bounds : Tensor of shape (2, d)
         Box.
     num_restarts : int
@@ -358,6 +358,12 @@ def gen_initial_conditions(
         ``max(2 num_restarts, 32)`` pool points are then re-scored with all
         of them, so that ``pool_values`` of the points that can matter are
         exact. ``None`` scores the whole pool with every sample.
+    X_baseline : Tensor of shape (n, d) or None, default=None
+        Observed points: the most recent ``max(num_restarts, raw_samples //
+        2)`` join the pool, and the best two (by acquisition value) are
+        perturbed into starting points. ``None`` takes the acquisition
+        function's ``X_baseline`` attribute where it has one (the Monte-Carlo
+        noisy improvements), else no observed point.
 
     Returns
     -------
@@ -378,7 +384,9 @@ def gen_initial_conditions(
     seeds = [int(s) for s in torch.randint(2**31 - 1, (3,), generator=_generator(seed))]
     pool = draw_sobol_samples(bounds, raw_samples, 1, seed=seeds[0]).squeeze(-2)
     n_raw = pool.shape[0]
-    base = getattr(acq_function, "X_baseline", None)
+    base = (
+        getattr(acq_function, "X_baseline", None) if X_baseline is None else X_baseline
+    )
     if isinstance(base, Tensor) and base.ndim == 2 and base.shape[1] == pool.shape[1]:
         # NOTE: the most recent observations sit closest to the incumbent in a
         # BO run; capping keeps the pool evaluation cheap for large n.

@@ -119,6 +119,7 @@ def optimize_acqf(
     fixed_features: Mapping[int, float] | None = None,
     discrete: MixedSpec | None = None,
     X_avoid: Tensor | None = None,
+    X_baseline: Tensor | None = None,
     options: Mapping[str, Any] | None = None,
     seed: int | None = None,
 ) -> tuple[Tensor, Tensor]:
@@ -140,8 +141,7 @@ def optimize_acqf(
     acq_function : torch.nn.Module or callable
         Maps ``(b, q', d)`` to ``(b,)``, differentiable in its input. For
         ``q > 1`` it must have ``X_pending`` and ``set_X_pending``; the original
-        pending points are restored on exit. An optional ``X_baseline``
-        ``(n, d)`` seeds restarts around the observed points.
+        pending points are restored on exit.
     bounds : Tensor of shape (2, d)
         Box; gives the dtype and device of the result.
     q : int, default=1
@@ -160,6 +160,13 @@ def optimize_acqf(
         With ``discrete`` columns, a local search also starts from the
         ``n_polish`` rows the acquisition rates highest: when its peak sits on
         an evaluated lattice point, that point's neighbours are candidates.
+    X_baseline : Tensor of shape (n, d) or None, default=None
+        Observed points that join the raw pool and seed perturbed restarts
+        (the best two by acquisition value). Late in a run the acquisition
+        peaks in a narrow region next to the incumbent that a Sobol pool
+        rarely hits, so pass the observations for an analytic acquisition.
+        ``None`` takes the acquisition function's ``X_baseline`` attribute
+        where it has one (the Monte-Carlo noisy improvements).
     options : dict or None, default=None
         ``screen_iters`` (8: L-BFGS-B iterations of all restarts jointly),
         ``n_refine`` (2: best restarts then refined), ``screen_samples`` (64:
@@ -229,6 +236,7 @@ def optimize_acqf(
             raise ValueError("bounds of the discrete columns must be [0, 1].")
     fixed = check_fixed_features(fixed_features, bounds, discrete)
     avoid = check_X_avoid(X_avoid, bounds)
+    baseline = check_X_avoid(X_baseline, bounds, "X_baseline")
     if q > 1 and not hasattr(acq_function, "set_X_pending"):
         raise TypeError("q > 1 needs an acq_function with set_X_pending.")
     if seed is not None:
@@ -247,6 +255,7 @@ def optimize_acqf(
         raw_samples,
         opts,
         avoid,
+        baseline,
     )
     pending0 = getattr(acq_function, "X_pending", None)
     pending_rows = (
@@ -312,6 +321,7 @@ class _Problem:
     raw_samples: int
     opts: _Options
     evaluated: Tensor | None = None
+    baseline: Tensor | None = None
 
     def evaluate(self, X: Tensor) -> Tensor:
         return evaluate_batched(self.acq_function, X, self.opts.batch_limit)
@@ -347,6 +357,7 @@ class _Problem:
             eta=self.opts.eta,
             perturb_std=self.opts.perturb_std,
             screen_samples=self.opts.screen_samples,
+            X_baseline=self.baseline,
         )
         X, v = self.lbfgsb(init.X0, self.free)
         if self.spec is None:

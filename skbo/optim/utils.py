@@ -340,15 +340,19 @@ def check_fixed_features(
     return out
 
 
-def check_X_avoid(X_avoid: Tensor | None, bounds: Tensor) -> Tensor | None:
-    """Validate points to avoid and give them the dtype and device of ``bounds``.
+def check_X_avoid(
+    X_avoid: Tensor | None, bounds: Tensor, name: str = "X_avoid"
+) -> Tensor | None:
+    """Validate a set of points and give them the dtype and device of ``bounds``.
 
     Parameters
     ----------
     X_avoid : Tensor of shape (m, d) or None
-        Points.
+        Points (to avoid, or observed).
     bounds : Tensor of shape (2, d)
         Box.
+    name : str, default="X_avoid"
+        The argument's name in error messages.
 
     Returns
     -------
@@ -365,10 +369,10 @@ def check_X_avoid(X_avoid: Tensor | None, bounds: Tensor) -> Tensor | None:
     d = bounds.shape[1]
     if not isinstance(X_avoid, Tensor):
         raise TypeError(
-            f"X_avoid must be a torch.Tensor or None, got {type(X_avoid).__name__}."
+            f"{name} must be a torch.Tensor or None, got {type(X_avoid).__name__}."
         )
     if X_avoid.ndim != 2 or X_avoid.shape[1] != d:
         raise ValueError(
-            f"X_avoid must have shape (m, {d}), got {tuple(X_avoid.shape)}."
+            f"{name} must have shape (m, {d}), got {tuple(X_avoid.shape)}."
         )
     return X_avoid.detach().to(bounds)

@@ -9,8 +9,10 @@ import pytest
 import torch
 from gpytorch.priors import LogNormalPrior
 
+from skbo.models import SingleTaskGP
 from skbo.models.defaults import (
     MIN_INFERRED_NOISE,
+    MIN_INFERRED_NOISE_FLOAT32,
     MIN_LENGTHSCALE,
     categorical_lengthscale_prior,
     default_kernel,
@@ -93,6 +95,25 @@ def test_default_likelihood():
     fixed = default_likelihood(torch.tensor([0.0, 0.5], dtype=torch.float64))
     assert isinstance(fixed, gpytorch.likelihoods.FixedNoiseGaussianLikelihood)
     assert bool((fixed.noise > 0).all()) and float(fixed.noise[1]) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("dtype", "floor"),
+    [
+        (None, MIN_INFERRED_NOISE),
+        (torch.float64, MIN_INFERRED_NOISE),
+        (torch.float32, MIN_INFERRED_NOISE_FLOAT32),
+    ],
+)
+def test_noise_floor_follows_the_precision(dtype, floor):
+    assert MIN_INFERRED_NOISE == 1e-6 and MIN_INFERRED_NOISE_FLOAT32 == 1e-4
+    lik = default_likelihood(dtype=dtype)
+    bound = float(lik.noise_covar.raw_noise_constraint.lower_bound)
+    assert bound == pytest.approx(floor)
+    X = torch.rand(8, 2, dtype=dtype or torch.float64)
+    model = SingleTaskGP(X, X.sum(-1))
+    bound = float(model.likelihood.noise_covar.raw_noise_constraint.lower_bound)
+    assert bound == pytest.approx(floor)
 
 
 def test_sync_transformed_priors_follows_dtype():

@@ -16,7 +16,7 @@ from scipy.spatial.distance import cdist
 from skbo.exceptions import InputDataError, NumericsWarning
 from skbo.models import CategoricalKernel, Model, SingleTaskGP
 from skbo.models._prediction import JointGaussianPosterior
-from skbo.models.defaults import MIN_INFERRED_NOISE
+from skbo.models.defaults import MIN_INFERRED_NOISE, MIN_INFERRED_NOISE_FLOAT32
 from skbo.posteriors import GaussianPosterior
 
 
@@ -68,7 +68,9 @@ def test_defaults(dtype):
     )
     assert float(
         model.likelihood.noise_covar.raw_noise_constraint.lower_bound
-    ) == pytest.approx(MIN_INFERRED_NOISE)
+    ) == pytest.approx(
+        MIN_INFERRED_NOISE if dtype == torch.float64 else MIN_INFERRED_NOISE_FLOAT32
+    )
     mode = math.exp(-1.0)  # LogNormal(0, 1) at d = 6
     assert torch.allclose(
         model.covar_module.lengthscale, torch.full((1, 6), mode, dtype=dtype)

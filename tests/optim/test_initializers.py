@@ -159,6 +159,24 @@ def test_gen_initial_conditions_uses_baseline(dtype: torch.dtype) -> None:
     assert big.batch_sizes == [64 + 32]
 
 
+def test_gen_initial_conditions_explicit_baseline(dtype: torch.dtype) -> None:
+    d = 3
+    bounds = box(d, dtype)
+    target = torch.tensor([0.7, 0.2, 1.1], dtype=dtype)
+    observed = torch.rand(6, d, dtype=dtype) * 2 - 1
+    observed[2] = target + 0.01
+    # An acquisition without an X_baseline attribute (an analytic one) gets
+    # the observed rows through the argument.
+    acqf = BaselineAcq(target)
+    ic = gen_initial_conditions(acqf, bounds, 10, 64, seed=0, X_baseline=observed)
+    assert acqf.batch_sizes == [64 + 6]
+    assert bool(torch.eq(ic.X0, observed[2]).all(-1).any())
+    # The argument takes precedence over the attribute.
+    other = BaselineAcq(target, torch.rand(40, d, dtype=dtype))
+    gen_initial_conditions(other, bounds, 10, 64, seed=0, X_baseline=observed)
+    assert other.batch_sizes == [64 + 6]
+
+
 def test_gen_initial_conditions_fixed_and_discrete() -> None:
     bounds = torch.stack([torch.zeros(4), torch.ones(4)]).double()
     spec = MixedSpec((IntegerColumn(0, 0, 2),), ((1, 2),))

@@ -292,6 +292,30 @@ def test_x_baseline_rows_seed_restarts() -> None:
     assert acqf.calls[0] == (32 + 7, False)
 
 
+def needle(X: Tensor) -> Tensor:
+    """A peak of width 1e-3 at (0.3137, 0.7071): flat (zero) everywhere else."""
+    c = torch.tensor([0.3137, 0.7071], dtype=X.dtype)
+    return torch.exp(-((X - c) ** 2).sum(-1) / (2 * 1e-3**2))
+
+
+def test_x_baseline_argument_finds_a_narrow_peak_next_to_an_observation() -> None:
+    # NOTE: late in a run an analytic acquisition (no X_baseline attribute)
+    # peaks in a sliver next to the incumbent that no Sobol point hits.
+    observed = torch.tensor(
+        [[0.1, 0.1], [0.3137 + 0.002, 0.7071 - 0.001], [0.9, 0.4]],
+        dtype=torch.float64,
+    )
+    _, v_blind = optimize_acqf(SurfaceAcq(needle), unit(2), seed=0)
+    assert float(v_blind[0]) < 1e-6
+    acqf = SurfaceAcq(needle)
+    x, v = optimize_acqf(acqf, unit(2), seed=0, X_baseline=observed)
+    assert acqf.calls[0] == (512 + 3, False)
+    assert float(v[0]) > 0.999
+    assert torch.allclose(
+        x[0], torch.tensor([0.3137, 0.7071], dtype=x.dtype), atol=1e-4
+    )
+
+
 # ------------------------------------------------------------------ bad input
 def test_bad_input_errors() -> None:
     acqf = SurfaceAcq(bump)
@@ -334,6 +358,10 @@ def test_bad_input_errors() -> None:
         optimize_acqf(acqf, b, X_avoid=torch.zeros(3))
     with pytest.raises(TypeError, match=r"X_avoid must be a torch\.Tensor"):
         optimize_acqf(acqf, b, X_avoid=[[0.0, 0.0]])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"X_baseline must have shape \(m, 2\)"):
+        optimize_acqf(acqf, b, X_baseline=torch.zeros(3, 3))
+    with pytest.raises(TypeError, match=r"X_baseline must be a torch\.Tensor"):
+        optimize_acqf(acqf, b, X_baseline=[[0.0, 0.0]])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"Unknown options \['maxiters'\]"):
         optimize_acqf(acqf, b, options={"maxiters": 10})
     with pytest.raises(ValueError, match=r"options\['maxiter'\] must be an int >= 1"):
